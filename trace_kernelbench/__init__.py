@@ -1,0 +1,1 @@
+"""trace-kernelbench: LLM-written GPU kernels, evaluated honestly."""

@@ -1,0 +1,92 @@
+"""Output comparison for correctness checks: structure, dtype, device, NaN/inf, per-dtype tolerances.
+
+GPU-side: torch only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+# (atol, rtol) per dtype; KernelBench's current values. Overridable per evaluation.
+DEFAULT_TOLERANCES = {
+    torch.float32: (1e-4, 1e-4),
+    torch.float64: (1e-6, 1e-6),
+    torch.float16: (1e-2, 1e-2),
+    torch.bfloat16: (1e-2, 1e-2),
+}
+
+
+@dataclass
+class Comparison:
+    ok: bool
+    reason: str = ""
+    max_abs_diff: float | None = None
+    mean_abs_diff: float | None = None
+
+
+def _flatten(x):
+    if isinstance(x, torch.Tensor):
+        return [x]
+    if isinstance(x, (list, tuple)):
+        return [t for item in x for t in _flatten(item)]
+    return [x]
+
+
+def tolerance_for(dtype: torch.dtype, override: tuple[float, float] | None = None) -> tuple[float, float]:
+    if override is not None:
+        return override
+    return DEFAULT_TOLERANCES.get(dtype, (0.0, 0.0))
+
+
+def compare_outputs(ref, out, tolerance: tuple[float, float] | None = None) -> Comparison:
+    """Compare a reference output (tensor or nested tuple/list of them) with a candidate's."""
+    refs, outs = _flatten(ref), _flatten(out)
+    if len(refs) != len(outs):
+        return Comparison(False, f"output count mismatch: expected {len(refs)} outputs, got {len(outs)}")
+    max_abs, sum_abs, n = 0.0, 0.0, 0
+    for i, (r, o) in enumerate(zip(refs, outs)):
+        where = f"output {i}: " if len(refs) > 1 else ""
+        if not isinstance(r, torch.Tensor):
+            if r != o:
+                return Comparison(False, f"{where}expected {r!r}, got {o!r}")
+            continue
+        if not isinstance(o, torch.Tensor):
+            return Comparison(False, f"{where}expected a torch.Tensor, got {type(o).__name__}")
+        if o.shape != r.shape:
+            return Comparison(False, f"{where}shape mismatch: expected {tuple(r.shape)}, got {tuple(o.shape)}")
+        if o.dtype != r.dtype:
+            return Comparison(False, f"{where}dtype mismatch: expected {r.dtype}, got {o.dtype}")
+        if o.device != r.device:
+            return Comparison(False, f"{where}device mismatch: expected {r.device}, got {o.device}")
+        if r.numel() == 0:
+            continue
+        if r.dtype == torch.bool or not (r.is_floating_point() or r.is_complex()):
+            diff = (o.to(torch.float64) - r.to(torch.float64)).abs()
+            bad = int((diff > 0).sum())
+            max_abs = max(max_abs, float(diff.max()))
+            sum_abs += float(diff.sum()); n += diff.numel()
+            if bad:
+                return Comparison(False, f"{where}{bad} of {r.numel()} values differ", max_abs, sum_abs / n)
+            continue
+        finite = torch.isfinite(o)
+        if not bool(finite.all()):
+            ref_finite = torch.isfinite(r)
+            if bool((~finite & ref_finite).any()):
+                nbad = int((~finite & ref_finite).sum())
+                return Comparison(False, f"{where}{nbad} NaN/inf values where the reference is finite")
+        atol, rtol = tolerance_for(r.dtype, tolerance)
+        r64, o64 = r.to(torch.float64), o.to(torch.float64)
+        diff = (o64 - r64).abs()
+        both_finite = torch.isfinite(r64) & torch.isfinite(o64)
+        d = torch.where(both_finite, diff, torch.zeros_like(diff))
+        max_abs = max(max_abs, float(d.max()))
+        sum_abs += float(d.sum()); n += d.numel()
+        # non-finite reference values must be matched exactly (same inf sign / NaN position)
+        nonfinite_mismatch = ~both_finite & ~((r64 == o64) | (torch.isnan(r64) & torch.isnan(o64)))
+        bad = (d > atol + rtol * r64.abs()) | nonfinite_mismatch
+        nbad = int(bad.sum())
+        if nbad:
+            return Comparison(False, f"{where}{nbad} of {r.numel()} values outside tolerance (atol={atol:g}, rtol={rtol:g})",
+                              max_abs, sum_abs / max(n, 1))
+    return Comparison(True, "", max_abs, (sum_abs / n) if n else 0.0)

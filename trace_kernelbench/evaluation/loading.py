@@ -1,0 +1,47 @@
+"""Turning source text into live modules: problems (with their size variant) and candidates.
+
+GPU-side: imports only the standard library (torch is imported by the code being loaded).
+
+Size convention (ours): a problem file may declare ``SMALL_SIZES = {"batch_size": 8, ...}``, a literal dict that
+overrides module-level constants of the same names. ``get_inputs``/``get_init_inputs`` read those globals at call
+time, so a problem must compute anything derived from them inside those functions, not at module level.
+"""
+from __future__ import annotations
+
+import sys
+import types
+
+SIZES = ("full", "small")
+
+
+class SizeError(ValueError):
+    pass
+
+
+def load_module(source: str, name: str, filename: str | None = None) -> types.ModuleType:
+    """Exec `source` as a fresh module registered in sys.modules (so dataclasses, pickling and inspect work)."""
+    module = types.ModuleType(name)
+    module.__file__ = filename or f"<{name}>"
+    sys.modules[name] = module
+    code = compile(source, module.__file__, "exec")
+    exec(code, module.__dict__)
+    return module
+
+
+def apply_size(module: types.ModuleType, size: str) -> None:
+    if size not in SIZES:
+        raise SizeError(f"unknown size '{size}' (choose from {', '.join(SIZES)})")
+    if size == "small":
+        small = getattr(module, "SMALL_SIZES", None)
+        if not isinstance(small, dict):
+            raise SizeError("this problem declares no SMALL_SIZES; use --size full")
+        unknown = [k for k in small if not hasattr(module, k)]
+        if unknown:
+            raise SizeError(f"SMALL_SIZES names constants the problem does not define: {', '.join(unknown)}")
+        module.__dict__.update(small)
+
+
+def load_problem_module(source: str, size: str = "full", name: str = "tkb_reference") -> types.ModuleType:
+    module = load_module(source, name, filename="reference.py")
+    apply_size(module, size)
+    return module

@@ -1,0 +1,199 @@
+"""Supervising worker processes: start them ahead of need, hand each one job, enforce per-stage deadlines, and
+turn crashes, signals and hangs into verdicts (the candidate's fault only once candidate code is running).
+
+Standard library only (the worker imports torch, the supervisor never needs to).
+"""
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+from trace_kernelbench.evaluation.protocol import CANDIDATE_STAGES, WORKER_MODULE, LineReader
+
+HELLO_TIMEOUT_S = 180.0
+LOG_TAIL_CHARS = 1500
+
+
+@dataclass
+class JobOutcome:
+    """What came back from one job: the worker's result, or how and where it died."""
+
+    result: dict | None = None
+    stage: str | None = None
+    died: str | None = None            # "timeout" | "crash" | "exit"
+    detail: str = ""
+    log_tail: str = ""
+    stages_seen: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    @property
+    def in_candidate_code(self) -> bool:
+        return self.stage in CANDIDATE_STAGES
+
+
+def _signal_name(num: int) -> str:
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"
+
+
+class WorkerProcess:
+    """One pre-started worker (`python -m trace_kernelbench.evaluation.worker`) that will run exactly one job."""
+
+    def __init__(self, role: str, env: dict[str, str] | None = None):
+        self.role = role
+        job_r, self._job_w = os.pipe()
+        self._res_r, res_w = os.pipe()
+        self.log = tempfile.NamedTemporaryFile(prefix=f"tkb-{role}-", suffix=".log", delete=False)
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        full_env["PYTHONUNBUFFERED"] = "1"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", WORKER_MODULE, "--role", role, "--result-fd", str(res_w), "--job-fd", str(job_r)],
+            pass_fds=(job_r, res_w), stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+            env=full_env, start_new_session=True, close_fds=True)
+        os.close(job_r)
+        os.close(res_w)
+        os.set_blocking(self._res_r, False)
+        self._reader = LineReader(self._res_r)
+        self._pending: list[dict] = []
+        self.hello: dict | None = None
+        self.started = time.monotonic()
+
+    # -- messages
+    def _poll(self, timeout: float) -> list[dict]:
+        if self._pending:
+            msgs, self._pending = self._pending, []
+            return msgs
+        if self._reader.eof or self._res_r < 0:
+            return []
+        r, _, _ = select.select([self._res_r], [], [], max(0.0, timeout))
+        return self._reader.read_available() if r else []
+
+    def wait_hello(self, timeout: float = HELLO_TIMEOUT_S) -> dict:
+        """Block until the worker has imported torch and reported its device; raise RuntimeError if it cannot."""
+        deadline = time.monotonic() + timeout
+        while self.hello is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                raise RuntimeError(f"{self.role} worker did not start within {timeout:.0f} s")
+            for msg in self._poll(min(left, 0.5)):
+                if msg.get("type") == "hello":
+                    self.hello = msg
+                else:
+                    self._pending.append(msg)
+            if self.hello is None and (self._reader.eof or self.proc.poll() is not None):
+                raise RuntimeError(f"{self.role} worker failed to start: {self.log_tail() or 'no output'}")
+        return self.hello
+
+    def run(self, job: dict, limits: dict[str, float]) -> JobOutcome:
+        """Send `job` and wait for its result. `limits` maps a stage (or "candidate", for all candidate stages
+        together, or "default") to seconds; exceeding it kills the process group."""
+        import json
+
+        self.wait_hello()
+        t0 = time.monotonic()
+        outcome = JobOutcome()
+        try:
+            os.write(self._job_w, (json.dumps(job) + "\n").encode())
+            os.close(self._job_w)
+            self._job_w = -1
+        except OSError as e:
+            outcome.died, outcome.detail = "crash", f"could not send the job: {e}"
+            return self._finish(outcome, t0)
+        stage, stage_t0 = "startup", time.monotonic()
+        candidate_t0: float | None = None
+        while True:
+            now = time.monotonic()
+            if stage in CANDIDATE_STAGES and stage != "build":
+                candidate_t0 = candidate_t0 or now
+                limit, started = limits.get("candidate", limits.get("default", 300.0)), candidate_t0
+            else:
+                limit, started = limits.get(stage, limits.get("default", 300.0)), stage_t0
+            left = started + limit - now
+            if left <= 0:
+                outcome.died, outcome.stage = "timeout", stage
+                outcome.detail = f"exceeded {limit:.0f} s in stage '{stage}'"
+                self.kill()
+                return self._finish(outcome, t0)
+            for msg in self._poll(min(left, 1.0)):
+                kind = msg.get("type")
+                if kind == "stage":
+                    stage, stage_t0 = msg["stage"], time.monotonic()
+                    outcome.stages_seen.append(stage)
+                elif kind == "result":
+                    outcome.result, outcome.stage = msg["result"], stage
+                    return self._finish(outcome, t0)
+                elif kind == "crash":
+                    outcome.died, outcome.stage = "crash", msg.get("stage", stage)
+                    outcome.detail = msg.get("error", "")
+                    outcome.log_tail = msg.get("traceback", "")
+                    return self._finish(outcome, t0)
+            if self._reader.eof or (self.proc.poll() is not None and not self._pending):
+                # drain anything written just before exit
+                for msg in self._reader.read_available():
+                    if msg.get("type") == "result":
+                        outcome.result, outcome.stage = msg["result"], stage
+                        return self._finish(outcome, t0)
+                code = self.proc.wait(timeout=10)
+                outcome.died, outcome.stage = ("crash" if code < 0 else "exit"), stage
+                outcome.detail = (f"the process was killed by {_signal_name(-code)}" if code < 0
+                                  else f"the process exited with code {code} before reporting a result")
+                return self._finish(outcome, t0)
+
+    def _finish(self, outcome: JobOutcome, t0: float) -> JobOutcome:
+        outcome.wall_s = time.monotonic() - t0
+        if outcome.died:
+            outcome.log_tail = (outcome.log_tail + "\n" + self.log_tail()).strip()
+        self.close()
+        return outcome
+
+    # -- lifecycle
+    def log_tail(self) -> str:
+        try:
+            with open(self.log.name, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                size = fh.tell()
+                fh.seek(max(0, size - LOG_TAIL_CHARS))
+                return fh.read().decode(errors="replace").strip()
+        except OSError:
+            return ""
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def close(self) -> None:
+        for attr in ("_job_w", "_res_r"):
+            fd = getattr(self, attr)
+            if fd >= 0:
+                setattr(self, attr, -1)
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.kill()
+        try:
+            self.log.close()
+            os.unlink(self.log.name)
+        except OSError:
+            pass
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None

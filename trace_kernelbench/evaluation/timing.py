@@ -1,0 +1,88 @@
+"""Timing a callable: CUDA events with a device-wide synchronize and an L2 flush before every run, or a monotonic
+clock on CPU; adaptive run counts (stop when the relative standard error is small or the time budget is spent);
+robust statistics with a distribution-free 95% confidence interval of the median.
+
+GPU-side: torch and the standard library only.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from typing import Callable
+
+import torch
+
+from trace_kernelbench.evaluation.request import TimingConfig
+from trace_kernelbench.evaluation.result import TimingStats
+
+
+def summarize(samples_ms: list[float], timer: str) -> TimingStats:
+    xs = sorted(samples_ms)
+    n = len(xs)
+    med = statistics.median(xs)
+    mean = statistics.fmean(xs)
+    std = statistics.stdev(xs) if n > 1 else 0.0
+    # order-statistic CI for the median: ranks n/2 -/+ 1.96*sqrt(n)/2 (binomial normal approximation)
+    half = 1.96 * math.sqrt(n) / 2
+    lo = xs[max(0, int(math.floor(n / 2 - half)))]
+    hi = xs[min(n - 1, int(math.ceil(n / 2 + half)) - 1)] if n > 1 else xs[0]
+    return TimingStats(median_ms=med, mean_ms=mean, std_ms=std, min_ms=xs[0], max_ms=xs[-1], count=n,
+                       ci95_ms=(lo, max(lo, hi)), timer=timer)
+
+
+class L2Flusher:
+    """Evicts the L2 cache by writing a buffer twice its size (sized from the device's own L2)."""
+
+    def __init__(self, device: torch.device):
+        props = torch.cuda.get_device_properties(device)
+        l2 = int(getattr(props, "L2_cache_size", 0) or 64 * 2**20)
+        self.buf = torch.empty(max(2 * l2, 8 * 2**20) // 4, dtype=torch.int32, device=device)
+
+    def __call__(self) -> None:
+        self.buf.zero_()
+
+
+def _rse(samples: list[float]) -> float:
+    if len(samples) < 2:
+        return math.inf
+    mean = statistics.fmean(samples)
+    return statistics.stdev(samples) / mean / math.sqrt(len(samples)) if mean > 0 else math.inf
+
+
+def time_callable(fn: Callable[[], object], device: torch.device, cfg: TimingConfig,
+                  before_each: Callable[[], None] | None = None) -> TimingStats:
+    """Time `fn()`; `before_each` (untimed) runs before every call (e.g. to prepare fresh inputs)."""
+    cuda = device.type == "cuda"
+    flush = L2Flusher(device) if cuda else None
+    for _ in range(max(0, cfg.warmup_runs)):
+        if before_each:
+            before_each()
+        fn()
+    if cuda:
+        torch.cuda.synchronize(device)
+    samples: list[float] = []
+    spent = 0.0
+    while len(samples) < cfg.max_runs:
+        if before_each:
+            before_each()
+        if cuda:
+            flush()
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            fn()
+            torch.cuda.synchronize(device)   # device-wide: work the candidate put on other streams counts
+            end.record()
+            end.synchronize()
+            ms = start.elapsed_time(end)
+        else:
+            t0 = time.perf_counter()
+            fn()
+            ms = (time.perf_counter() - t0) * 1e3
+        samples.append(ms)
+        spent += ms / 1e3
+        if len(samples) >= cfg.min_runs and (_rse(samples) <= cfg.target_rse or spent >= cfg.max_seconds):
+            break
+        if spent >= cfg.max_seconds and len(samples) >= 3:
+            break
+    return summarize(samples, "cuda_event" if cuda else "perf_counter")

@@ -1,0 +1,371 @@
+"""The isolated worker process: imports torch up front (pre-started), then runs exactly one job and exits.
+
+Roles:
+  build  - import the candidate with no GPU visible so its load_inline/load extensions compile into the
+           content-addressed build directory; report compiler errors.
+  run    - reference outputs and timing first (no candidate code loaded yet), then load the candidate, check
+           correctness over several seeded trials, and time it.
+
+Results go to the supervisor over a private pipe as JSON lines; stdout/stderr go to a log file.
+GPU-side: imports only torch, numpy (via torch) and the standard library.
+"""
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import json
+import os
+import secrets
+import sys
+import time
+import traceback
+
+import torch
+
+from trace_kernelbench.evaluation import build as buildlib
+from trace_kernelbench.evaluation.compare import compare_outputs
+from trace_kernelbench.evaluation.loading import load_module, load_problem_module
+from trace_kernelbench.evaluation.protocol import write_message
+from trace_kernelbench.evaluation.request import EvalRequest, TimingConfig
+from trace_kernelbench.evaluation.result import TimingStats
+from trace_kernelbench.evaluation.timing import time_callable
+
+CANDIDATE_FILE = "candidate.py"
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+class Channel:
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.t0 = time.monotonic()
+        self.stage_started: dict[str, float] = {}
+        self.wall: dict[str, float] = {}
+        self.current: str | None = None
+
+    def stage(self, name: str) -> None:
+        now = time.monotonic()
+        if self.current:
+            self.wall[self.current] = round(self.wall.get(self.current, 0.0) + now - self.stage_started[self.current], 4)
+        self.current = name
+        self.stage_started[name] = now
+        write_message(self.fd, {"type": "stage", "stage": name})
+
+    def finish(self, payload: dict) -> None:
+        if self.current:
+            self.stage("done")
+        payload.setdefault("wall_s", {}).update(self.wall)
+        write_message(self.fd, {"type": "result", "result": payload})
+
+
+# ---------------------------------------------------------------------------------------------- error text
+def candidate_traceback(exc: BaseException, limit_chars: int = 1500) -> str:
+    """Exception type and message, plus only the frames from the candidate's own file."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == CANDIDATE_FILE]
+    head = f"{type(exc).__name__}: {str(exc).strip()}"
+    if len(head) > limit_chars:
+        head = head[:limit_chars] + " ..."
+    if frames:
+        body = "".join(traceback.format_list(frames[-4:]))
+        return f"{head}\nin the candidate:\n{body}".rstrip()
+    return head
+
+
+def is_cuda_error(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__} {exc}"
+    return "CUDA error" in text or "AcceleratorError" in text or "cudaError" in text
+
+
+# ---------------------------------------------------------------------------------------------- builds
+class BuildRecorder:
+    """Wraps torch's extension builders so compiler failures are told apart from other import errors, and every
+    extension is built inside the content-addressed directory of this candidate."""
+
+    def __init__(self, build_root: str):
+        self.build_root = build_root
+        self.calls = 0
+        self.error: BaseException | None = None
+        self.names: list[str] = []
+
+    def install(self) -> None:
+        import torch.utils.cpp_extension as ext
+        for attr in ("load_inline", "load"):
+            setattr(ext, attr, self._wrap(getattr(ext, attr)))
+
+    def _wrap(self, fn):
+        recorder = self
+
+        def build_extension(*args, **kwargs):
+            recorder.calls += 1
+            name = kwargs.get("name", args[0] if args else "ext")
+            recorder.names.append(str(name))
+            d = os.path.join(recorder.build_root, str(name))
+            os.makedirs(d, exist_ok=True)
+            stale = os.path.join(d, "lock")     # torch's own baton, left behind by a killed build
+            if os.path.exists(stale):
+                os.remove(stale)
+            kwargs["build_directory"] = d
+            kwargs["verbose"] = False
+            try:
+                return fn(*args, **kwargs)
+            except BaseException as e:
+                recorder.error = e
+                raise
+
+        build_extension.__wrapped__ = fn
+        return build_extension
+
+
+def import_candidate(source: str):
+    return load_module(source, "tkb_candidate", filename=CANDIDATE_FILE)
+
+
+def build_failure_log(exc: BaseException, build_root: str) -> str:
+    text = str(exc)
+    cause = exc.__cause__
+    if cause is not None and getattr(cause, "output", None):
+        out = cause.output
+        text += "\n" + (out.decode(errors="replace") if isinstance(out, bytes) else str(out))
+    return buildlib.trim_compile_log(text, build_root)
+
+
+def run_build(job: dict, ch: Channel) -> None:
+    req = EvalRequest.from_dict(job["request"])
+    buildlib.prepare_build_env(job.get("arch_list"))
+    key = job["key"]
+    root = str(buildlib.build_dir(key))
+    recorder = BuildRecorder(root)
+    recorder.install()
+    ch.stage("build")
+    with buildlib.build_lock(key):
+        try:
+            import_candidate(req.candidate_source)
+        except BaseException as e:  # noqa: BLE001 - the candidate may raise anything, SystemExit included
+            if recorder.error is not None:
+                ch.finish({"built": False, "compile_log": build_failure_log(recorder.error, root),
+                           "error": f"{type(recorder.error).__name__}: build failed", "extensions": recorder.names})
+            else:
+                # Not a compiler failure (e.g. the module touches the GPU at import): the run worker decides.
+                ch.finish({"built": recorder.calls > 0, "inconclusive": True, "error": candidate_traceback(e),
+                           "extensions": recorder.names})
+            return
+        buildlib.mark_built(key)
+    ch.finish({"built": True, "extensions": recorder.names})
+
+
+# ---------------------------------------------------------------------------------------------- running
+def to_device(x, device, dtype):
+    if isinstance(x, torch.Tensor):
+        x = x.to(device)
+        return x.to(dtype) if (dtype is not None and x.is_floating_point()) else x
+    if isinstance(x, (list, tuple)):
+        return type(x)(to_device(v, device, dtype) for v in x)
+    return x
+
+
+def clone_all(xs):
+    return [x.clone() if isinstance(x, torch.Tensor) else x for x in xs]
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def trial_seeds(base: int, n: int) -> list[int]:
+    return [(base * 1_000_003 + 7919 * (i + 1)) % (2**31 - 1) for i in range(n)]
+
+
+def baseline_path(req: EvalRequest, device_name: str) -> str:
+    import hashlib
+    t = req.timing
+    key = "\0".join([req.problem_source, req.size, device_name, torch.__version__, str(torch.version.cuda),
+                     req.precision, req.baseline, repr((t.warmup_runs, t.min_runs, t.max_runs, t.target_rse))])
+    d = buildlib.cache_root() / "baselines"
+    d.mkdir(parents=True, exist_ok=True)
+    return str(d / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".json"))
+
+
+def reference_timing(req, ref_model, inputs, device, dtype, device_name) -> TimingStats:
+    path = baseline_path(req, device_name)
+    if os.path.exists(path):
+        try:
+            with open(path) as fh:
+                stats = TimingStats.from_dict(json.load(fh))
+            stats.source = "baseline_cache"
+            return stats
+        except (OSError, ValueError, TypeError, KeyError):
+            pass
+    fn_model = torch.compile(ref_model) if req.baseline == "compile" else ref_model
+    args = clone_all(inputs)
+    with torch.no_grad():
+        stats = time_callable(lambda: fn_model(*args), device, req.timing)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(stats.__dict__, fh)
+    os.replace(tmp, path)
+    return stats
+
+
+def set_precision_flags(precision: str) -> None:
+    if precision == "fp32":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.set_float32_matmul_precision("highest")
+
+
+def run_evaluation(job: dict, ch: Channel) -> None:
+    req = EvalRequest.from_dict(job["request"])
+    device = torch.device(job["device"])
+    dtype = DTYPES[req.precision]
+    cast = dtype if req.precision != "fp32" else None
+    device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    tol = (req.atol, req.rtol) if req.atol is not None and req.rtol is not None else None
+    base_seed = req.seed if req.seed is not None else secrets.randbelow(2**31 - 1)
+    out: dict = {"device": device_name}
+    set_precision_flags(req.precision)
+
+    # 1. reference: built, run on every trial's inputs, timed — all before any candidate code exists here.
+    ch.stage("reference")
+    ref = load_problem_module(req.problem_source, req.size)
+    torch.manual_seed(base_seed)
+    init_inputs = ref.get_init_inputs()
+    torch.manual_seed(base_seed)
+    ref_model = ref.Model(*init_inputs).to(device)
+    if cast is not None:
+        ref_model = ref_model.to(cast)
+    trials = []
+    with torch.no_grad():
+        for s in trial_seeds(base_seed, req.correct_trials):
+            torch.manual_seed(s)
+            inputs = to_device(list(ref.get_inputs()), device, cast)
+            ref_out = ref_model(*clone_all(inputs))
+            trials.append((inputs, ref_out))
+    sync(device)
+    ref_stats = None
+    if req.measure_timing:
+        ch.stage("reference_timing")
+        ref_stats = reference_timing(req, ref_model, trials[0][0], device, dtype, device_name)
+        out["ref_runtime_ms"] = ref_stats.median_ms
+    out["timing"] = {"reference": ref_stats.__dict__ if ref_stats else None, "candidate": None}
+
+    # 2. candidate: load (its extensions are already built, or build now), construct under the same seed.
+    buildlib.prepare_build_env(job.get("arch_list"))
+    key = job["key"]
+    root = str(buildlib.build_dir(key))
+    recorder = BuildRecorder(root)
+    recorder.install()
+    ch.stage("load")
+    with buildlib.build_lock(key):
+        try:
+            cand = import_candidate(req.candidate_source)
+        except BaseException as e:  # noqa: BLE001
+            if recorder.error is not None:
+                out.update(status="compile_error", compile_log=build_failure_log(recorder.error, root),
+                           error=f"{type(recorder.error).__name__}: build failed")
+            elif is_cuda_error(e):
+                out.update(status="runtime_error", compiled=True, error=candidate_traceback(e))
+            else:
+                out.update(status="compile_error", error=candidate_traceback(e))
+            return ch.finish(out)
+        if recorder.calls:
+            buildlib.mark_built(key)
+    out["compiled"] = True
+    model_new_cls = getattr(cand, "ModelNew", None)
+    if model_new_cls is None:
+        out.update(status="compile_error", error="NameError: the candidate defines no class ModelNew")
+        return ch.finish(out)
+    try:
+        torch.manual_seed(base_seed)
+        model_new = model_new_cls(*init_inputs).to(device)
+        if cast is not None:
+            model_new = model_new.to(cast)
+    except BaseException as e:  # noqa: BLE001
+        out.update(status="runtime_error", error=f"constructing ModelNew failed: {candidate_traceback(e)}")
+        return ch.finish(out)
+
+    # 3. correctness over every trial
+    ch.stage("correctness")
+    passed, max_abs, mean_abs, first_failure = 0, 0.0, 0.0, None
+    with torch.no_grad():
+        for i, (inputs, ref_out) in enumerate(trials):
+            try:
+                cand_out = model_new(*clone_all(inputs))
+                sync(device)
+            except BaseException as e:  # noqa: BLE001
+                out.update(status="runtime_error", trials_passed=passed, error=candidate_traceback(e))
+                return ch.finish(out)
+            cmp = compare_outputs(ref_out, cand_out, tol)
+            if cmp.max_abs_diff is not None:
+                max_abs = max(max_abs, cmp.max_abs_diff)
+                mean_abs = max(mean_abs, cmp.mean_abs_diff or 0.0)
+            if cmp.ok:
+                passed += 1
+            elif first_failure is None:
+                first_failure = f"trial {i + 1} of {len(trials)}: {cmp.reason}"
+            del cand_out
+    out.update(trials_passed=passed, trials_total=len(trials), max_abs_diff=max_abs, mean_abs_diff=mean_abs)
+    if passed != len(trials):
+        out.update(status="incorrect", error=first_failure)
+        return ch.finish(out)
+    out.update(status="correct", correct=True)
+
+    # 4. timing, the same way as the reference
+    if req.measure_timing:
+        ch.stage("timing")
+        args = clone_all(trials[0][0])
+        try:
+            with torch.no_grad():
+                stats = time_callable(lambda: model_new(*args), device, req.timing)
+        except BaseException as e:  # noqa: BLE001
+            out.update(status="runtime_error", correct=False, error=f"during timing: {candidate_traceback(e)}")
+            return ch.finish(out)
+        out["timing"]["candidate"] = stats.__dict__
+        out["runtime_ms"] = stats.median_ms
+        if ref_stats and stats.median_ms > 0:
+            out["speedup"] = ref_stats.median_ms / stats.median_ms
+    ch.finish(out)
+
+
+# ---------------------------------------------------------------------------------------------- main
+def hello_info() -> dict:
+    cuda = torch.cuda.is_available()
+    info = {"type": "hello", "pid": os.getpid(), "torch": torch.__version__, "torch_cuda": torch.version.cuda,
+            "cuda_available": cuda, "device_name": None, "capability": None,
+            "compilers": buildlib.compiler_versions(), "python": sys.version.split()[0]}
+    if cuda:
+        info["device_name"] = torch.cuda.get_device_name(0)
+        info["capability"] = list(torch.cuda.get_device_capability(0))
+        torch.empty(1, device="cuda")   # create the context now, before a job arrives
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="trace-kernelbench isolated worker (internal)")
+    ap.add_argument("--role", choices=("build", "run"), required=True)
+    ap.add_argument("--result-fd", type=int, required=True)
+    ap.add_argument("--job-fd", type=int, required=True)
+    args = ap.parse_args(argv)
+    faulthandler.enable()
+    ch = Channel(args.result_fd)
+    write_message(ch.fd, hello_info())
+    with os.fdopen(args.job_fd, "r") as fh:
+        line = fh.readline()
+    if not line:
+        return 0   # supervisor closed us without a job (pool shutdown)
+    job = json.loads(line)
+    os.environ.update(job.get("env") or {})
+    ch.t0 = time.monotonic()
+    try:
+        (run_build if args.role == "build" else run_evaluation)(job, ch)
+    except BaseException as e:  # noqa: BLE001 - report, never hang the supervisor
+        stage = ch.current or "startup"
+        write_message(ch.fd, {"type": "crash", "stage": stage, "error": f"{type(e).__name__}: {e}",
+                              "traceback": traceback.format_exc()[-3000:]})
+        return 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)   # skip interpreter teardown: the candidate may have left threads or a poisoned CUDA context
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Embedded-suite solutions for the cuda backend (package data)."""

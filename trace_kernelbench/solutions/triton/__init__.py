@@ -1,0 +1,1 @@
+"""Embedded-suite solutions for the triton backend (package data)."""
