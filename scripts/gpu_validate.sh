@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# GPU validation in one go, for a CUDA machine (the lent H200, or any CUDA box with torch + numpy):
+#   bash scripts/gpu_validate.sh [STEP ...]     steps: env tests solutions bench guard quickstart audit (default: all)
+# Installs what the image lacks from carried wheels in .whl/ (if any), writes logs and JSON under $OUT
+# (default ./gpu-out), and prints a short summary last. Turn the JSON into RESULTS.md with
+#   python scripts/update_results.py OUT_DIR
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-$PWD/gpu-out}
+mkdir -p "$OUT"
+steps=${*:-env tests solutions bench guard quickstart audit}
+
+if ls .whl/*.whl >/dev/null 2>&1; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    && export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+fi
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+export PYTHONUNBUFFERED=1 LITELLM_LOCAL_MODEL_COST_MAP=True
+export TRACE_KB_CACHE_DIR=${TRACE_KB_CACHE_DIR:-/tmp/tkb-gpu-cache}
+export TRACE_KB_TEST_CACHE=$TRACE_KB_CACHE_DIR
+tkb() { python3 -m trace_kernelbench.cli.main "$@"; }
+summary=()
+step() { local name=$1; shift; local t0=$SECONDS; "$@"; local rc=$?; summary+=("$name: rc=$rc $((SECONDS - t0))s"); }
+
+for s in $steps; do
+  case $s in
+    env) step env bash -c "nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > '$OUT/env.txt';
+          python3 -c 'import torch,sys; print(sys.version.split()[0], torch.__version__, torch.version.cuda, torch.cuda.get_device_name(0))' >> '$OUT/env.txt';
+          nvcc --version | tail -1 >> '$OUT/env.txt'; nproc >> '$OUT/env.txt'; date -u +%FT%TZ >> '$OUT/env.txt'; cat '$OUT/env.txt'" ;;
+    tests) step tests bash -c "python3 -m pytest tests/test_gpu.py -q -p no:cacheprovider 2>&1 | tee '$OUT/gpu_tests.log' | tail -15; exit \${PIPESTATUS[0]}" ;;
+    solutions) step solutions python3 scripts/solution_results.py --out "$OUT/solutions.json" ;;
+    bench) step bench bash -c "tkb() { python3 -m trace_kernelbench.cli.main \"\$@\"; };
+          tkb bench 2>&1 | tee '$OUT/bench.log' | tail -25" ;;
+    guard) step guard bash -c "python3 -m pytest tests/test_guard_gpu.py -q -p no:cacheprovider 2>&1 | tee '$OUT/guard.log' | tail -15; exit \${PIPESTATUS[0]}" ;;
+    quickstart) step quickstart bash -c "python3 -m trace_kernelbench.cli.main run configs/quickstart.yaml --set output_dir=/tmp/tkb-quickstart 2>&1 | tee '$OUT/quickstart.log' | tail -25; cp /tmp/tkb-quickstart/summary.json '$OUT/quickstart_summary.json'" ;;
+    audit) step audit bash -c "python3 scripts/audit_tracebench.py .device/tracebench-results --kernelbench-dir .device/KernelBench --json '$OUT/audit.json' 2>&1 | tee '$OUT/audit.log' | tail -30" ;;
+    *) echo "unknown step '$s'"; exit 2 ;;
+  esac
+done
+printf '%s\n' "${summary[@]}" | tee "$OUT/summary.txt"

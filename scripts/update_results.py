@@ -1,0 +1,96 @@
+"""Render GPU validation outputs (the $OUT folder of scripts/gpu_validate.sh) into RESULTS.md.
+
+Usage: python scripts/update_results.py OUT_DIR [--results RESULTS.md]
+Each known output file replaces its own section (between <!-- BEGIN name --> and <!-- END name --> markers);
+sections whose files are absent are left as they were, so partial runs never erase earlier results.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+
+def _fmt(x, nd=3):
+    return "-" if x is None else f"{x:.{nd}f}"
+
+
+def render_env(out: Path) -> str | None:
+    p = out / "env.txt"
+    if not p.exists():
+        return None
+    return "Environment of the last GPU validation run:\n\n```\n" + p.read_text().strip() + "\n```\n"
+
+
+def render_solutions(out: Path) -> str | None:
+    p = out / "solutions.json"
+    if not p.exists():
+        return None
+    d = json.loads(p.read_text())
+    v = d.get("versions", {})
+    lines = [f"Device: {d['device']}; date: {d['date']}; size: {d['size']}; torch {v.get('torch')}, CUDA "
+             f"{v.get('cuda')}, nvcc: {v.get('nvcc')}; wall time {d['wall_s']} s.", "",
+             "| problem | backend | status | reference ms | candidate ms | speedup |", "|---|---|---|---|---|---|"]
+    for r in d["rows"]:
+        lines.append(f"| {r['problem']} | {r['backend']} | {r['status']} | {_fmt(r['ref_ms'], 4)} | "
+                     f"{_fmt(r['candidate_ms'], 4)} | {_fmt(r['speedup'], 3)} |")
+    ok = sum(r["status"] == "correct" for r in d["rows"])
+    lines += ["", f"{ok}/{len(d['rows'])} correct."]
+    return "\n".join(lines) + "\n"
+
+
+def render_json_block(name: str, filename: str):
+    def render(out: Path) -> str | None:
+        p = out / filename
+        if not p.exists():
+            return None
+        return f"Raw output (`{filename}`):\n\n```json\n{p.read_text().strip()[:12000]}\n```\n"
+    render.__name__ = f"render_{name}"
+    return render
+
+
+def render_text_tail(filename: str, lines: int = 40):
+    def render(out: Path) -> str | None:
+        p = out / filename
+        if not p.exists():
+            return None
+        tail = "\n".join(p.read_text().strip().splitlines()[-lines:])
+        return f"Output (`{filename}`, last {lines} lines):\n\n```\n{tail}\n```\n"
+    return render
+
+
+SECTIONS = {
+    "env": render_env,
+    "solutions": render_solutions,
+    "gpu_tests": render_text_tail("gpu_tests.log", 30),
+    "bench": render_text_tail("bench.log", 40),
+    "guard": render_text_tail("guard.log", 30),
+    "quickstart": render_text_tail("quickstart.log", 30),
+    "audit": render_text_tail("audit.log", 40),
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out_dir")
+    ap.add_argument("--results", default=str(Path(__file__).resolve().parents[1] / "RESULTS.md"))
+    args = ap.parse_args()
+    out, path = Path(args.out_dir), Path(args.results)
+    text = path.read_text() if path.exists() else "# Results\n"
+    for name, render in SECTIONS.items():
+        body = render(out)
+        if body is None:
+            continue
+        block = f"<!-- BEGIN {name} -->\n{body}<!-- END {name} -->"
+        pattern = re.compile(rf"<!-- BEGIN {name} -->.*?<!-- END {name} -->", re.S)
+        if pattern.search(text):
+            text = pattern.sub(lambda _m: block, text)
+        else:
+            text = text.rstrip() + f"\n\n## {name}\n\n{block}\n"
+        print(f"updated section {name}")
+    path.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
