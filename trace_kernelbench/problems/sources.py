@@ -114,7 +114,7 @@ def list_kernelbench(root: Path | None = None, level: int | None = None) -> list
 # ---------------------------------------------------------------- Hugging Face dataset
 @contextlib.contextmanager
 def _quiet_hf_logs():
-    """Keep datasets/huggingface_hub warnings (retry chatter when offline) off stderr; errors still surface as one line."""
+    """Keep datasets/huggingface_hub warnings (retry chatter when offline) off stderr; errors surface as one line."""
     loggers = [logging.getLogger(n) for n in ("datasets", "huggingface_hub", "fsspec")]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
@@ -140,18 +140,16 @@ def _hf_load(dataset: str):
             return datasets.load_dataset(dataset)
     except Exception as e:  # network, missing dataset: one line for the user
         first = (str(e).strip().splitlines() or [""])[0]
-        raise ProblemError(f"cannot load Hugging Face dataset {dataset}: {type(e).__name__}: {first}".rstrip(": ")) from None
+        why = f"{type(e).__name__}: {first}" if first else type(e).__name__
+        raise ProblemError(f"cannot load Hugging Face dataset {dataset}: {why}") from None
 
 
 def _hf_split(level: int, dataset: str):
     ds = _hf_load(dataset)
     split = f"level_{level}"
-    try:
-        if split not in ds:  # a DatasetDict; a plain Dataset has no splits
-            raise KeyError(split)
-        return ds[split]
-    except (KeyError, TypeError):
-        raise ProblemError(f"dataset {dataset} has no split {split}") from None
+    if not isinstance(ds, dict) or split not in ds:  # a DatasetDict is a dict; a plain Dataset has no splits
+        raise ProblemError(f"dataset {dataset} has no split {split}")
+    return ds[split]
 
 
 def _hf_problem(row: dict, level: int) -> Problem:
