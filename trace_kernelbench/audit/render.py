@@ -1,0 +1,78 @@
+"""Audit output: per-entry and summary rows, rendered as rich tables, Markdown, or a JSON document."""
+from __future__ import annotations
+
+import json
+
+from rich.table import Table
+from rich.text import Text
+
+from trace_kernelbench.audit.verdict import VERDICT_TEXT, VERDICTS, GroupSummary, Judgement
+
+
+def _x(v: float | None) -> str:
+    return "-" if v is None else f"{v:.3g}x"
+
+
+def entry_rows(judgements: list[Judgement]) -> tuple[list[str], list[list[str]]]:
+    header = ["entry", "problem", "claimed", "ours", "ours/claimed", "verdict", "flags / notes"]
+    rows = []
+    for j in judgements:
+        ours = j.status + ("" if j.speedup is None else f" {j.speedup:.3g}x")
+        marks = [*(j.result.flags if j.result else []), *j.notes]
+        rows.append([j.entry.label, j.entry.problem, j.entry.claim_text(), ours,
+                     "-" if j.ratio is None else f"{j.ratio:.3g}", VERDICT_TEXT[j.verdict], ", ".join(marks) or "-"])
+    return header, rows
+
+
+def summary_rows(sums: list[GroupSummary], tolerance: float) -> tuple[list[str], list[list[str]]]:
+    ps = list(sums[0].claimed_fast) if sums else []
+    header = ["method", "entries", "claims", *[VERDICT_TEXT[v] for v in VERDICTS], "geomean ours/claimed",
+              *[f"fast_{p:g} claimed -> ours" for p in ps]]
+    rows = []
+    for s in sums:
+        rows.append([s.group, str(s.entries), str(s.claims), *[str(s.counts[v]) for v in VERDICTS],
+                     "-" if s.geomean_ratio is None else f"{s.geomean_ratio:.2f} (n={s.ratios})",
+                     *[f"{round(s.claimed_fast[p] * s.entries)}/{s.entries} -> {round(s.our_fast[p] * s.entries)}"
+                       f"/{s.entries}" for p in ps]])
+    return header, rows
+
+
+def holds_definition(tolerance: float) -> str:
+    return (f"A claim holds when we find the kernel correct and our speedup is at least {1 - tolerance:g}x the "
+            f"claimed speedup (tolerance {tolerance:g}); entries published as failed are not claims.")
+
+
+def _rich(header, rows, title) -> Table:
+    t = Table(title=Text(title), title_justify="left")
+    for h in header:
+        t.add_column(Text(h))
+    for r in rows:
+        t.add_row(*[Text(c) for c in r])
+    return t
+
+
+def rich_tables(judgements: list[Judgement], sums: list[GroupSummary], tolerance: float) -> list[Table]:
+    return [_rich(*entry_rows(judgements), "Audit: published claims against our evaluation"),
+            _rich(*summary_rows(sums, tolerance), "Audit summary (" + holds_definition(tolerance) + ")")]
+
+
+def _md(header, rows) -> str:
+    cell = lambda s: s.replace("|", "\\|")  # noqa: E731
+    return "\n".join(["| " + " | ".join(map(cell, header)) + " |", "|" + "---|" * len(header),
+                      *["| " + " | ".join(map(cell, r)) + " |" for r in rows]])
+
+
+def to_markdown(judgements: list[Judgement], sums: list[GroupSummary], tolerance: float, context: str = "") -> str:
+    parts = ["# Audit of published kernels", ""]
+    if context:
+        parts += [context, ""]
+    parts += [holds_definition(tolerance), "", "## Summary", "", _md(*summary_rows(sums, tolerance)), "",
+              "## Entries", "", _md(*entry_rows(judgements)), ""]
+    return "\n".join(parts)
+
+
+def to_json(judgements: list[Judgement], sums: list[GroupSummary], tolerance: float,
+            context: dict | None = None) -> str:
+    return json.dumps({"tolerance": tolerance, "holds_definition": holds_definition(tolerance), **(context or {}),
+                       "summary": [s.to_dict() for s in sums], "entries": [j.to_dict() for j in judgements]},
+                      indent=2)
