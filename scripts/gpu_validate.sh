@@ -18,7 +18,6 @@ export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 export PYTHONUNBUFFERED=1 LITELLM_LOCAL_MODEL_COST_MAP=True
 export TRACE_KB_CACHE_DIR=${TRACE_KB_CACHE_DIR:-/tmp/tkb-gpu-cache}
 export TRACE_KB_TEST_CACHE=$TRACE_KB_CACHE_DIR
-tkb() { python3 -m trace_kernelbench.cli.main "$@"; }
 summary=()
 step() { local name=$1; shift; local t0=$SECONDS; "$@"; local rc=$?; summary+=("$name: rc=$rc $((SECONDS - t0))s"); }
 
@@ -29,8 +28,7 @@ for s in $steps; do
           nvcc --version | tail -1 >> '$OUT/env.txt'; nproc >> '$OUT/env.txt'; date -u +%FT%TZ >> '$OUT/env.txt'; cat '$OUT/env.txt'" ;;
     tests) step tests bash -c "python3 -m pytest tests/test_gpu.py -q -p no:cacheprovider 2>&1 | tee '$OUT/gpu_tests.log' | tail -15; exit \${PIPESTATUS[0]}" ;;
     solutions) step solutions python3 scripts/solution_results.py --out "$OUT/solutions.json" ;;
-    bench) step bench bash -c "tkb() { python3 -m trace_kernelbench.cli.main \"\$@\"; };
-          tkb bench 2>&1 | tee '$OUT/bench.log' | tail -25" ;;
+    bench) step bench bash -c "python3 -m trace_kernelbench.cli.main bench --json > '$OUT/bench.json' 2> '$OUT/bench.err'; rc=\$?; tail -25 '$OUT/bench.err'; exit \$rc" ;;
     guard) step guard bash -c "python3 -m pytest tests/test_guard_gpu.py -q -p no:cacheprovider 2>&1 | tee '$OUT/guard.log' | tail -15; exit \${PIPESTATUS[0]}" ;;
     quickstart) step quickstart bash -c "python3 -m trace_kernelbench.cli.main run configs/quickstart.yaml --set output_dir=/tmp/tkb-quickstart 2>&1 | tee '$OUT/quickstart.log' | tail -25; cp /tmp/tkb-quickstart/summary.json '$OUT/quickstart_summary.json'" ;;
     audit) step audit bash -c "python3 scripts/audit_tracebench.py .device/tracebench-results --kernelbench-dir .device/KernelBench --json '$OUT/audit.json' 2>&1 | tee '$OUT/audit.log' | tail -30" ;;

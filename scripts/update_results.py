@@ -40,14 +40,30 @@ def render_solutions(out: Path) -> str | None:
     return "\n".join(lines) + "\n"
 
 
-def render_json_block(name: str, filename: str):
-    def render(out: Path) -> str | None:
-        p = out / filename
-        if not p.exists():
-            return None
-        return f"Raw output (`{filename}`):\n\n```json\n{p.read_text().strip()[:12000]}\n```\n"
-    render.__name__ = f"render_{name}"
-    return render
+def render_bench(out: Path) -> str | None:
+    """Every bench*.json in OUT (output of `trace-kernelbench bench --json`), one table each."""
+    files = sorted(out.glob("bench*.json"))
+    if not files:
+        return None
+    parts = []
+    for f in files:
+        d = json.loads(f.read_text())
+        req = d.get("request", {})
+        parts += [f"**{f.stem}** (evaluator {d.get('evaluator')}, size {req.get('size')}, guard "
+                  f"{req.get('guard_policy')}{', ' + d['note'] if d.get('note') else ''}; total {d.get('elapsed_s')} s)", "",
+                  "| pass | kernels | wall s | kernels/min | statuses | queue | build | load | correctness | timing |"
+                  " reference | overhead |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for ps in d.get("passes", []):
+            m = ps["mean_s"]
+            st = ", ".join(f"{k} {v}" for k, v in ps["statuses"].items())
+            parts.append(f"| {ps['name']} | {ps['kernels']} | {ps['wall_s']} | {ps['kernels_per_min']} | {st} | "
+                         + " | ".join(_fmt(m.get(k), 2) for k in ("queue", "build", "load", "correctness", "timing",
+                                                                   "reference", "overhead")) + " |")
+        one = d.get("repeat_one")
+        if one:
+            parts.append(f"\nIdentical source re-evaluated alone: {one['status']} in {one['wall_s']} s.")
+        parts.append("")
+    return "Stage columns are mean seconds per kernel.\n\n" + "\n".join(parts)
 
 
 def render_text_tail(filename: str, lines: int = 40):
@@ -64,7 +80,7 @@ SECTIONS = {
     "env": render_env,
     "solutions": render_solutions,
     "gpu_tests": render_text_tail("gpu_tests.log", 30),
-    "bench": render_text_tail("bench.log", 40),
+    "bench": render_bench,
     "guard": render_text_tail("guard.log", 30),
     "quickstart": render_text_tail("quickstart.log", 30),
     "audit": render_text_tail("audit.log", 40),
