@@ -35,7 +35,8 @@ def render_feedback(r: EvalResult) -> str:
     if s == Status.TIMEOUT:
         return f"Timed out: {r.error}. Look for infinite loops, deadlocks or far too much work."
     if s == Status.REJECTED:
-        return f"Rejected: {r.error}"
+        # r.error names the rule: "rule `flag`: <one sentence saying what to do>" plus the evidence
+        return f"Rejected by the evaluator's guard, {r.error}"
     if s == Status.NO_DEVICE:
         return "Your code compiled, but no device on this evaluator can run it (e.g. a CUDA kernel on a CPU-only host)."
     return f"Evaluation infrastructure error (not your kernel's fault): {r.error}"

@@ -8,6 +8,8 @@ time, so a problem must compute anything derived from them inside those function
 """
 from __future__ import annotations
 
+import linecache
+import os
 import sys
 import types
 
@@ -19,13 +21,32 @@ class SizeError(ValueError):
 
 
 def load_module(source: str, name: str, filename: str | None = None) -> types.ModuleType:
-    """Exec `source` as a fresh module registered in sys.modules (so dataclasses, pickling and inspect work)."""
+    """Exec `source` as a fresh module registered in sys.modules (so dataclasses, pickling and inspect work).
+
+    When `filename` is an absolute path the source is also written there, so tools that read source from files
+    (inspect.getsource, Triton's @jit on a GPU) find it."""
+    if filename and os.path.isabs(filename):
+        _write_if_changed(filename, source)
+        linecache.checkcache(filename)
     module = types.ModuleType(name)
     module.__file__ = filename or f"<{name}>"
     sys.modules[name] = module
     code = compile(source, module.__file__, "exec")
     exec(code, module.__dict__)
     return module
+
+
+def _write_if_changed(path: str, text: str) -> None:
+    try:
+        with open(path) as fh:
+            if fh.read() == text:
+                return
+    except OSError:
+        pass
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
 
 
 def apply_size(module: types.ModuleType, size: str) -> None:

@@ -37,8 +37,10 @@ def detect_backend(tree: ast.AST) -> str:
                 uses_triton = True
         elif isinstance(node, ast.Call):
             name = _call_name(node)
+            kw = _kwarg_names(node)
+            if name == "load" and "sources" not in kw and len(node.args) < 2:
+                continue   # json.load(fh), torch.load(path): not an extension build
             if name in ("load_inline", "load"):
-                kw = _kwarg_names(node)
                 if "cuda_sources" in kw or name == "load" and _mentions_cu(node):
                     cuda = True
                 elif "cpp_sources" in kw or len(node.args) >= 2 or name == "load":

@@ -5,11 +5,12 @@ Standard library only.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 
 DEVICES = ("auto", "cuda", "cpu")
 PRECISIONS = ("fp32", "fp16", "bf16")
 BASELINES = ("eager", "compile")
+GUARD_POLICIES = ("strict", "kernelbench", "off")
 
 
 @dataclass
@@ -37,11 +38,20 @@ class EvalRequest:
     run_timeout_s: float = 300.0
     measure_timing: bool = True
     baseline: str = "eager"
-    guard_policy: str = "kernelbench"
+    guard_policy: str = "kernelbench"    # strict | kernelbench | off (trace_kernelbench.guard.rules)
+    guard_speedup_factor: float = 10.0   # speedups above this are re-measured with a host timer
     timing: TimingConfig = field(default_factory=TimingConfig)
 
     def validate(self) -> None:
         from trace_kernelbench.errors import UserError
+        _check_types(self, _FIELD_TYPES)
+        if not isinstance(self.timing, TimingConfig):
+            raise UserError("field 'timing' must be an object of timing settings")
+        _check_types(self.timing, _TIMING_TYPES, prefix="timing.")
+        t = self.timing
+        if t.warmup_runs < 0 or t.min_runs < 1 or t.max_runs < t.min_runs or t.max_seconds <= 0 or t.target_rse < 0:
+            raise UserError("timing settings must satisfy warmup_runs >= 0, 1 <= min_runs <= max_runs, "
+                            "max_seconds > 0, target_rse >= 0")
         if self.device not in DEVICES:
             raise UserError(f"bad device '{self.device}' (choose from {', '.join(DEVICES)})")
         if self.precision not in PRECISIONS:
@@ -54,6 +64,10 @@ class EvalRequest:
             raise UserError("correct_trials must be between 1 and 100")
         if self.build_timeout_s <= 0 or self.run_timeout_s <= 0:
             raise UserError("timeouts must be positive")
+        if self.guard_policy not in GUARD_POLICIES:
+            raise UserError(f"bad guard policy '{self.guard_policy}' (choose from {', '.join(GUARD_POLICIES)})")
+        if not self.guard_speedup_factor > 1:
+            raise UserError("guard_speedup_factor must be greater than 1")
 
     @property
     def source_sha256(self) -> str:
@@ -70,9 +84,40 @@ class EvalRequest:
             raise ValueError(f"unknown request fields: {', '.join(sorted(unknown))}")
         d = dict(d)
         if isinstance(d.get("timing"), dict):
+            known_t = {f.name for f in fields(TimingConfig)}
+            unknown_t = set(d["timing"]) - known_t
+            if unknown_t:
+                raise ValueError(f"unknown timing fields: {', '.join(sorted(unknown_t))}")
             d["timing"] = TimingConfig(**d["timing"])
+        missing = [f.name for f in fields(cls) if f.name not in d and f.default is MISSING
+                   and f.default_factory is MISSING]
+        if missing:
+            raise ValueError(f"missing request fields: {', '.join(missing)}")
         return cls(**d)
 
     @classmethod
     def for_problem(cls, problem, candidate_source: str, **kw) -> "EvalRequest":
         return cls(problem_id=problem.id, problem_source=problem.source, candidate_source=candidate_source, **kw)
+
+
+_NUMBER = (int, float)
+_FIELD_TYPES = {
+    "problem_id": (str,), "problem_source": (str,), "candidate_source": (str,), "device": (str,), "size": (str,),
+    "correct_trials": (int,), "precision": (str,), "atol": _NUMBER + (type(None),), "rtol": _NUMBER + (type(None),),
+    "seed": (int, type(None)), "build_timeout_s": _NUMBER, "run_timeout_s": _NUMBER, "measure_timing": (bool,),
+    "baseline": (str,), "guard_policy": (str,), "guard_speedup_factor": _NUMBER,
+}
+_TIMING_TYPES = {"warmup_runs": (int,), "min_runs": (int,), "max_runs": (int,), "target_rse": _NUMBER,
+                 "max_seconds": _NUMBER}
+_TYPE_WORDS = {str: "a string", int: "an integer", float: "a number", bool: "true or false", type(None): "null"}
+
+
+def _check_types(obj, table: dict, prefix: str = "") -> None:
+    """Requests arrive as JSON (HTTP, Modal): a wrong type is the sender's error, said in one line."""
+    from trace_kernelbench.errors import UserError
+    for name, types in table.items():
+        value = getattr(obj, name)
+        ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+        if not ok:
+            want = " or ".join(_TYPE_WORDS[t] for t in types if not (t is int and float in types))
+            raise UserError(f"field '{prefix}{name}' must be {want}, not {type(value).__name__}")

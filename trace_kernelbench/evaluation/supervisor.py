@@ -1,7 +1,14 @@
 """Supervising worker processes: start them ahead of need, hand each one job, enforce per-stage deadlines, and
 turn crashes, signals and hangs into verdicts (the candidate's fault only once candidate code is running).
 
-Standard library only (the worker imports torch, the supervisor never needs to).
+Who ended a worker matters: a deadline the supervisor enforced is a timeout; a stop the evaluator asked for
+(`WorkerProcess.stop`, e.g. at shutdown) and a kill signal sent from outside (an operator, a container runtime) are
+nobody's fault in the candidate and come back as `aborted` / `killed`; a kill by the out-of-memory killer (seen in
+the kernel's OOM counter) and fault signals (SIGSEGV, SIGABRT, SIGBUS...) are crashes.
+
+Workers start as fresh interpreters (`launcher="spawn"`) or are forked from the fork server (`launcher="fork"`,
+see forkserver.py), which saves the torch import per worker. Standard library only (the worker imports torch, the
+supervisor never needs to).
 """
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from trace_kernelbench.evaluation import forkserver
 from trace_kernelbench.evaluation.protocol import CANDIDATE_STAGES, WORKER_MODULE, LineReader
 
 HELLO_TIMEOUT_S = 180.0
@@ -26,7 +34,7 @@ class JobOutcome:
 
     result: dict | None = None
     stage: str | None = None
-    died: str | None = None            # "timeout" | "crash" | "exit"
+    died: str | None = None            # "timeout" | "crash" | "exit" | "aborted" | "killed"
     detail: str = ""
     log_tail: str = ""
     stages_seen: list[str] = field(default_factory=list)
@@ -35,6 +43,27 @@ class JobOutcome:
     @property
     def in_candidate_code(self) -> bool:
         return self.stage in CANDIDATE_STAGES
+
+    @property
+    def ended_from_outside(self) -> bool:
+        """The worker was stopped by the evaluator or killed from outside: never the candidate's fault."""
+        return self.died in ("aborted", "killed")
+
+
+# Signals that are sent to a process rather than raised by a fault in the code it runs.
+SENT_SIGNALS = (signal.SIGKILL, signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+def oom_kill_count() -> int:
+    """How many processes the kernel's out-of-memory killer has killed since boot (-1 when unknown)."""
+    try:
+        with open("/proc/vmstat") as fh:
+            for line in fh:
+                if line.startswith("oom_kill "):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return -1
 
 
 def _signal_name(num: int) -> str:
@@ -47,18 +76,26 @@ def _signal_name(num: int) -> str:
 class WorkerProcess:
     """One pre-started worker (`python -m trace_kernelbench.evaluation.worker`) that will run exactly one job."""
 
-    def __init__(self, role: str, env: dict[str, str] | None = None):
+    def __init__(self, role: str, env: dict[str, str] | None = None, launcher: str = "spawn"):
         self.role = role
+        self.stopped_by: str | None = None     # set by stop(): why the evaluator ended this worker
         job_r, self._job_w = os.pipe()
         self._res_r, res_w = os.pipe()
         self.log = tempfile.NamedTemporaryFile(prefix=f"tkb-{role}-", suffix=".log", delete=False)
         full_env = dict(os.environ)
         full_env.update(env or {})
         full_env["PYTHONUNBUFFERED"] = "1"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", WORKER_MODULE, "--role", role, "--result-fd", str(res_w), "--job-fd", str(job_r)],
-            pass_fds=(job_r, res_w), stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-            env=full_env, start_new_session=True, close_fds=True)
+        self.proc = None
+        if launcher == "fork":
+            try:
+                self.proc = forkserver.spawn(role, full_env, self.log.name, (job_r, res_w))
+            except (OSError, RuntimeError):
+                self.proc = None   # no fork server here: start a fresh interpreter instead
+        if self.proc is None:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", WORKER_MODULE, "--role", role, "--result-fd", str(res_w), "--job-fd",
+                 str(job_r)], pass_fds=(job_r, res_w), stdin=subprocess.DEVNULL, stdout=self.log,
+                stderr=subprocess.STDOUT, env=full_env, start_new_session=True, close_fds=True)
         os.close(job_r)
         os.close(res_w)
         os.set_blocking(self._res_r, False)
@@ -94,13 +131,20 @@ class WorkerProcess:
                 raise RuntimeError(f"{self.role} worker failed to start: {self.log_tail() or 'no output'}")
         return self.hello
 
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
     def run(self, job: dict, limits: dict[str, float]) -> JobOutcome:
         """Send `job` and wait for its result. `limits` maps a stage (or "candidate", for all candidate stages
-        together, or "default") to seconds; exceeding it kills the process group."""
+        together, or "default") to seconds, and "total" (optional) to the whole job; exceeding one kills the
+        process group."""
         import json
 
         self.wait_hello()
         t0 = time.monotonic()
+        total = limits.get("total")
+        self._oom_at_start = oom_kill_count()
         outcome = JobOutcome()
         try:
             os.write(self._job_w, (json.dumps(job) + "\n").encode())
@@ -119,6 +163,13 @@ class WorkerProcess:
             else:
                 limit, started = limits.get(stage, limits.get("default", 300.0)), stage_t0
             left = started + limit - now
+            if total is not None and t0 + total - now < left:
+                left = t0 + total - now
+                if left <= 0:
+                    outcome.died, outcome.stage = "timeout", stage
+                    outcome.detail = f"exceeded the job's time limit of {total:.0f} s in stage '{stage}'"
+                    self.kill()
+                    return self._finish(outcome, t0)
             if left <= 0:
                 outcome.died, outcome.stage = "timeout", stage
                 outcome.detail = f"exceeded {limit:.0f} s in stage '{stage}'"
@@ -143,11 +194,23 @@ class WorkerProcess:
                     if msg.get("type") == "result":
                         outcome.result, outcome.stage = msg["result"], stage
                         return self._finish(outcome, t0)
-                code = self.proc.wait(timeout=10)
-                outcome.died, outcome.stage = ("crash" if code < 0 else "exit"), stage
-                outcome.detail = (f"the process was killed by {_signal_name(-code)}" if code < 0
-                                  else f"the process exited with code {code} before reporting a result")
+                outcome.stage = stage
+                outcome.died, outcome.detail = self._death(self.proc.wait(timeout=10))
                 return self._finish(outcome, t0)
+
+    def _death(self, code: int) -> tuple[str, str]:
+        """(died, detail) for a worker that ended without a result: who ended it decides whose fault it is."""
+        if self.stopped_by:
+            return "aborted", f"the evaluator stopped the worker ({self.stopped_by})"
+        if code >= 0:
+            return "exit", f"the process exited with code {code} before reporting a result"
+        sig = -code
+        if sig == signal.SIGKILL and oom_kill_count() > getattr(self, "_oom_at_start", -1) >= 0:
+            return "crash", "the process was killed by the out-of-memory killer (the machine ran out of memory)"
+        if sig in SENT_SIGNALS:
+            return "killed", (f"the process was killed by {_signal_name(sig)} sent from outside the evaluator "
+                              "(an operator, a container runtime or another process)")
+        return "crash", f"the process was killed by {_signal_name(sig)}"
 
     def _finish(self, outcome: JobOutcome, t0: float) -> JobOutcome:
         outcome.wall_s = time.monotonic() - t0
@@ -166,6 +229,12 @@ class WorkerProcess:
                 return fh.read().decode(errors="replace").strip()
         except OSError:
             return ""
+
+    def stop(self, reason: str) -> None:
+        """End this worker on the evaluator's behalf (shutdown, abort); its job comes back as `aborted`."""
+        if self.stopped_by is None:
+            self.stopped_by = reason
+        self.kill()
 
     def kill(self) -> None:
         if self.proc.poll() is None:

@@ -22,6 +22,7 @@ import traceback
 
 import torch
 
+from trace_kernelbench.evaluation import baselines
 from trace_kernelbench.evaluation import build as buildlib
 from trace_kernelbench.evaluation.compare import compare_outputs
 from trace_kernelbench.evaluation.loading import load_module, load_problem_module
@@ -29,6 +30,8 @@ from trace_kernelbench.evaluation.protocol import write_message
 from trace_kernelbench.evaluation.request import EvalRequest, TimingConfig
 from trace_kernelbench.evaluation.result import TimingStats
 from trace_kernelbench.evaluation.timing import time_callable
+from trace_kernelbench.guard.integrity import Signer
+from trace_kernelbench.guard.runtime import RuntimeGuard, aliases, tensor_bytes
 
 CANDIDATE_FILE = "candidate.py"
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -41,6 +44,8 @@ class Channel:
         self.stage_started: dict[str, float] = {}
         self.wall: dict[str, float] = {}
         self.current: str | None = None
+        self.signer: Signer | None = None      # per-job key: results not signed with it are rejected
+        self.guard: RuntimeGuard | None = None
 
     def stage(self, name: str) -> None:
         now = time.monotonic()
@@ -54,13 +59,19 @@ class Channel:
         if self.current:
             self.stage("done")
         payload.setdefault("wall_s", {}).update(self.wall)
+        if self.guard is not None:
+            payload["guard"] = self.guard.report()
+        if self.signer is not None:
+            payload = self.signer.sign(payload)
         write_message(self.fd, {"type": "result", "result": payload})
 
 
 # ---------------------------------------------------------------------------------------------- error text
 def candidate_traceback(exc: BaseException, limit_chars: int = 1500) -> str:
     """Exception type and message, plus only the frames from the candidate's own file."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == CANDIDATE_FILE]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.basename(f.filename) == CANDIDATE_FILE]
+    for f in frames:
+        f.filename = CANDIDATE_FILE
     head = f"{type(exc).__name__}: {str(exc).strip()}"
     if len(head) > limit_chars:
         head = head[:limit_chars] + " ..."
@@ -85,6 +96,7 @@ class BuildRecorder:
         self.calls = 0
         self.error: BaseException | None = None
         self.names: list[str] = []
+        self.on_load = None                     # guard hook: wraps each loaded extension's functions
 
     def install(self) -> None:
         import torch.utils.cpp_extension as ext
@@ -106,17 +118,21 @@ class BuildRecorder:
             kwargs["build_directory"] = d
             kwargs["verbose"] = False
             try:
-                return fn(*args, **kwargs)
+                module = fn(*args, **kwargs)
             except BaseException as e:
                 recorder.error = e
                 raise
+            if recorder.on_load is not None:
+                recorder.on_load(str(name), module)
+            return module
 
         build_extension.__wrapped__ = fn
         return build_extension
 
 
-def import_candidate(source: str):
-    return load_module(source, "tkb_candidate", filename=CANDIDATE_FILE)
+def import_candidate(source: str, directory: str):
+    """Import the candidate from a real file in its build directory (Triton's JIT reads kernel source from it)."""
+    return load_module(source, "tkb_candidate", filename=os.path.join(directory, CANDIDATE_FILE))
 
 
 def build_failure_log(exc: BaseException, build_root: str) -> str:
@@ -130,6 +146,7 @@ def build_failure_log(exc: BaseException, build_root: str) -> str:
 
 def run_build(job: dict, ch: Channel) -> None:
     req = EvalRequest.from_dict(job["request"])
+    buildlib.lower_build_priority()
     buildlib.prepare_build_env(job.get("arch_list"))
     key = job["key"]
     root = str(buildlib.build_dir(key))
@@ -138,7 +155,7 @@ def run_build(job: dict, ch: Channel) -> None:
     ch.stage("build")
     with buildlib.build_lock(key):
         try:
-            import_candidate(req.candidate_source)
+            import_candidate(req.candidate_source, root)
         except BaseException as e:  # noqa: BLE001 - the candidate may raise anything, SystemExit included
             if recorder.error is not None:
                 ch.finish({"built": False, "compile_log": build_failure_log(recorder.error, root),
@@ -175,34 +192,17 @@ def trial_seeds(base: int, n: int) -> list[int]:
     return [(base * 1_000_003 + 7919 * (i + 1)) % (2**31 - 1) for i in range(n)]
 
 
-def baseline_path(req: EvalRequest, device_name: str) -> str:
-    import hashlib
-    t = req.timing
-    key = "\0".join([req.problem_source, req.size, device_name, torch.__version__, str(torch.version.cuda),
-                     req.precision, req.baseline, repr((t.warmup_runs, t.min_runs, t.max_runs, t.target_rse))])
-    d = buildlib.cache_root() / "baselines"
-    d.mkdir(parents=True, exist_ok=True)
-    return str(d / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".json"))
-
-
 def reference_timing(req, ref_model, inputs, device, dtype, device_name) -> TimingStats:
-    path = baseline_path(req, device_name)
-    if os.path.exists(path):
-        try:
-            with open(path) as fh:
-                stats = TimingStats.from_dict(json.load(fh))
-            stats.source = "baseline_cache"
-            return stats
-        except (OSError, ValueError, TypeError, KeyError):
-            pass
+    """The reference's timing for `req.baseline` (eager or torch.compile), measured once and cached on disk."""
+    path = baselines.baseline_path(req, device_name, torch.__version__, torch.version.cuda)
+    cached = baselines.load(path)
+    if cached is not None:
+        return cached
     fn_model = torch.compile(ref_model) if req.baseline == "compile" else ref_model
     args = clone_all(inputs)
     with torch.no_grad():
         stats = time_callable(lambda: fn_model(*args), device, req.timing)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w") as fh:
-        json.dump(stats.__dict__, fh)
-    os.replace(tmp, path)
+    baselines.store(path, stats)
     return stats
 
 
@@ -223,6 +223,8 @@ def run_evaluation(job: dict, ch: Channel) -> None:
     base_seed = req.seed if req.seed is not None else secrets.randbelow(2**31 - 1)
     out: dict = {"device": device_name}
     set_precision_flags(req.precision)
+    guard = ch.guard = RuntimeGuard(job.get("guard"), device, req.precision)
+    policy_rejects = guard.policy in ("strict", "kernelbench")
 
     # 1. reference: built, run on every trial's inputs, timed — all before any candidate code exists here.
     ch.stage("reference")
@@ -230,17 +232,23 @@ def run_evaluation(job: dict, ch: Channel) -> None:
     torch.manual_seed(base_seed)
     init_inputs = ref.get_init_inputs()
     torch.manual_seed(base_seed)
-    ref_model = ref.Model(*init_inputs).to(device)
+    with torch.device(device):   # parameters and inputs are created on the device: no host round trip
+        ref_model = ref.Model(*init_inputs).to(device)
     if cast is not None:
         ref_model = ref_model.to(cast)
     trials = []
     with torch.no_grad():
         for s in trial_seeds(base_seed, req.correct_trials):
             torch.manual_seed(s)
-            inputs = to_device(list(ref.get_inputs()), device, cast)
-            ref_out = ref_model(*clone_all(inputs))
+            with torch.device(device):
+                inputs = to_device(list(ref.get_inputs()), device, cast)
+            args = clone_all(inputs)
+            ref_out = ref_model(*args)
             trials.append((inputs, ref_out))
+            ref_alias = aliases(ref_out, args)
+            guard.note_sizes(list(inputs) + [ref_out])
     sync(device)
+    sys.modules.pop("tkb_reference", None)   # the candidate gets no handle on the reference by name
     ref_stats = None
     if req.measure_timing:
         ch.stage("reference_timing")
@@ -254,10 +262,13 @@ def run_evaluation(job: dict, ch: Channel) -> None:
     root = str(buildlib.build_dir(key))
     recorder = BuildRecorder(root)
     recorder.install()
+    recorder.on_load = guard.wrap_extension
+    guard.install_triton_hooks()
+    guard.snapshot(ref, ref_model, extra_modules=[sys.modules.get(__name__)])
     ch.stage("load")
     with buildlib.build_lock(key):
         try:
-            cand = import_candidate(req.candidate_source)
+            cand = import_candidate(req.candidate_source, root)
         except BaseException as e:  # noqa: BLE001
             if recorder.error is not None:
                 out.update(status="compile_error", compile_log=build_failure_log(recorder.error, root),
@@ -276,11 +287,15 @@ def run_evaluation(job: dict, ch: Channel) -> None:
         return ch.finish(out)
     try:
         torch.manual_seed(base_seed)
-        model_new = model_new_cls(*init_inputs).to(device)
+        with torch.device(device):
+            model_new = model_new_cls(*init_inputs).to(device)
         if cast is not None:
             model_new = model_new.to(cast)
     except BaseException as e:  # noqa: BLE001
         out.update(status="runtime_error", error=f"constructing ModelNew failed: {candidate_traceback(e)}")
+        return ch.finish(out)
+    if guard.verify("load") and policy_rejects:
+        out.update(status="rejected", error="the guard found a violation after loading the candidate")
         return ch.finish(out)
 
     # 3. correctness over every trial
@@ -288,12 +303,14 @@ def run_evaluation(job: dict, ch: Channel) -> None:
     passed, max_abs, mean_abs, first_failure = 0, 0.0, 0.0, None
     with torch.no_grad():
         for i, (inputs, ref_out) in enumerate(trials):
+            args = clone_all(inputs)
             try:
-                cand_out = model_new(*clone_all(inputs))
+                cand_out = guard.call(model_new, args)
                 sync(device)
             except BaseException as e:  # noqa: BLE001
                 out.update(status="runtime_error", trials_passed=passed, error=candidate_traceback(e))
                 return ch.finish(out)
+            guard.after_call(cand_out, args, inputs, ref_out, ref_alias)
             cmp = compare_outputs(ref_out, cand_out, tol)
             if cmp.max_abs_diff is not None:
                 max_abs = max(max_abs, cmp.max_abs_diff)
@@ -309,13 +326,47 @@ def run_evaluation(job: dict, ch: Channel) -> None:
         return ch.finish(out)
     out.update(status="correct", correct=True)
 
+    # 3b. guard: candidate-first checks on fresh inputs (nothing the reference computed exists for them yet)
+    def fresh_inputs(seed: int) -> list:
+        torch.manual_seed(seed)
+        with torch.device(device):
+            return to_device(list(ref.get_inputs()), device, cast)
+
+    def run_reference(xs):
+        with torch.no_grad():
+            return ref_model(*xs)
+
+    def compare(r, o):
+        return compare_outputs(r, o, tol)
+
+    if guard.enabled:
+        try:
+            guard.verify("correctness")
+            with torch.no_grad():
+                guard.fresh_checks(fresh_inputs, lambda xs: model_new(*xs), run_reference, compare,
+                                   lambda: sync(device), ref_aliases=ref_alias)
+        except BaseException as e:  # noqa: BLE001
+            out.update(status="runtime_error", correct=False, error=f"on fresh inputs: {candidate_traceback(e)}")
+            return ch.finish(out)
+        guard.verify("fresh inputs")
+        if guard.findings and policy_rejects:
+            out.update(status="rejected", correct=False, error="the guard found a violation")
+            return ch.finish(out)
+
     # 4. timing, the same way as the reference
     if req.measure_timing:
         ch.stage("timing")
         args = clone_all(trials[0][0])
         try:
             with torch.no_grad():
-                stats = time_callable(lambda: model_new(*args), device, req.timing)
+                if guard.enabled:   # fresh inputs for every timed call, a secret sample of outputs checked
+                    other = fresh_inputs(secrets.randbelow(2**31 - 1))
+                    fn, before_each, finish, work = guard.timing_hooks(model_new, args, other, run_reference, compare,
+                                                                       lambda: sync(device), req.timing.warmup_runs)
+                    stats = time_callable(fn, device, req.timing, before_each=before_each)
+                    finish()
+                else:
+                    stats = time_callable(lambda: model_new(*args), device, req.timing)
         except BaseException as e:  # noqa: BLE001
             out.update(status="runtime_error", correct=False, error=f"during timing: {candidate_traceback(e)}")
             return ch.finish(out)
@@ -323,6 +374,18 @@ def run_evaluation(job: dict, ch: Channel) -> None:
         out["runtime_ms"] = stats.median_ms
         if ref_stats and stats.median_ms > 0:
             out["speedup"] = ref_stats.median_ms / stats.median_ms
+        if guard.enabled:
+            guard.verify("timing")
+            try:
+                with torch.no_grad():
+                    guard.recheck(model_new, work, other, run_reference, compare, lambda: sync(device),
+                                  ref_stats.median_ms if ref_stats else 0.0, stats.median_ms, device_name,
+                                  tensor_bytes(trials[0][1]))
+            except BaseException as e:  # noqa: BLE001
+                out.update(status="runtime_error", correct=False, error=f"during re-measurement: "
+                           f"{candidate_traceback(e)}")
+                return ch.finish(out)
+            guard.verify("re-measurement")
     ch.finish(out)
 
 
@@ -336,7 +399,56 @@ def hello_info() -> dict:
         info["device_name"] = torch.cuda.get_device_name(0)
         info["capability"] = list(torch.cuda.get_device_capability(0))
         torch.empty(1, device="cuda")   # create the context now, before a job arrives
+        warm_up_profiler()
     return info
+
+
+def warm_up_profiler() -> None:
+    """Run the CUDA profiler once while the worker waits for its job. Its first use imports torch._dynamo, which
+    replaces torch.manual_seed, and sets environment variables: done here, before the guard records identities
+    and the environment, so the evaluator's own tools never look like a candidate's tampering."""
+    try:
+        from torch.profiler import ProfilerActivity, profile
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]):
+            torch.ones(1, device="cuda").add_(1)
+        torch.cuda.synchronize()
+    except Exception:  # noqa: BLE001 - the profiler is optional evidence; the guard records when it is missing
+        pass
+
+
+def _hide_fd(fd: int) -> int:
+    """Move the result pipe to a random high descriptor and close the well-known one (passed on the command line)."""
+    import fcntl
+    import resource
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    top = max(256, min(soft if soft > 0 else 1024, 65536))
+    for _ in range(32):
+        target = 64 + secrets.randbelow(top - 64)
+        try:
+            fcntl.fcntl(target, fcntl.F_GETFD)
+            continue                     # in use
+        except OSError:
+            pass
+        os.dup2(fd, target, inheritable=False)
+        os.close(fd)
+        return target
+    return fd
+
+
+def watch_parent(interval_s: float = 1.0) -> None:
+    """End this worker's whole session (compiler children included) once its parent is gone: an evaluation nobody
+    waits for must not keep building or holding a GPU."""
+    import signal
+    import threading
+
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval_s)
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="tkb-parent-watch", daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -346,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--job-fd", type=int, required=True)
     args = ap.parse_args(argv)
     faulthandler.enable()
+    watch_parent()
     ch = Channel(args.result_fd)
     write_message(ch.fd, hello_info())
     with os.fdopen(args.job_fd, "r") as fh:
@@ -353,6 +466,12 @@ def main(argv: list[str] | None = None) -> int:
     if not line:
         return 0   # supervisor closed us without a job (pool shutdown)
     job = json.loads(line)
+    del line
+    key = job.pop("auth_key", None)
+    if key:
+        ch.signer = Signer(key)
+        del key
+        ch.fd = _hide_fd(ch.fd)
     os.environ.update(job.get("env") or {})
     ch.t0 = time.monotonic()
     try:

@@ -1,0 +1,87 @@
+"""Measure the guard's extra cost per evaluation: the same candidates evaluated with the guard (static gate, runtime
+checks, signed results) and without it (TRACE_KB_GUARD_BYPASS=1), interleaved, several rounds.
+
+    python -m trace_kernelbench.guard.overhead --device cpu --size small --rounds 3
+    python -m trace_kernelbench.guard.overhead --device cuda --size full --backend cuda relu softmax matmul_square
+
+Reports per problem the median total wall time with and without the guard (measured once the next pre-started
+worker is ready, so process start-up is not counted), the ratio, and the time the worker spent in guard work
+(`guard_seconds`). Builds and reference baselines are warmed first so neither side pays for them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+
+def _wait_ready(ev) -> None:
+    for slot in (getattr(ev, "run_slot", None), getattr(ev, "build_slot", None)):
+        if slot is not None and hasattr(slot, "peek_hello"):
+            slot.peek_hello()
+
+
+def measure(problems: list[str], backend: str, device: str, size: str, rounds: int, timing=None) -> list[dict]:
+    from trace_kernelbench.evaluation.isolated import IsolatedEvaluator
+    from trace_kernelbench.evaluation.request import EvalRequest
+    from trace_kernelbench.guard.gate import BYPASS_ENV
+    from trace_kernelbench.problems import resolve_problem
+    from trace_kernelbench.solutions import solution_source
+
+    rows = []
+    with IsolatedEvaluator() as ev:
+        reqs = {}
+        for name in problems:
+            p = resolve_problem(f"embedded/{name}")
+            kw = {"timing": timing} if timing is not None else {}
+            reqs[name] = EvalRequest.for_problem(p, solution_source(backend, name), device=device, size=size, **kw)
+            ev.evaluate(reqs[name])                      # warm: build, baseline cache, first-import costs
+        samples: dict[str, dict[str, list]] = {n: {"on": [], "off": [], "guard_s": [], "timing_on": [],
+                                                     "timing_off": []} for n in problems}
+        for _ in range(rounds):
+            for name in problems:
+                for mode in ("off", "on"):
+                    if mode == "off":
+                        os.environ[BYPASS_ENV] = "1"
+                    else:
+                        os.environ.pop(BYPASS_ENV, None)
+                    _wait_ready(ev)              # worker start-up is not part of an evaluation's cost
+                    t0 = time.monotonic()
+                    r = ev.evaluate(reqs[name])
+                    wall = time.monotonic() - t0
+                    if r.status.value != "correct":
+                        raise RuntimeError(f"{name} ({mode}): {r.status.value}: {r.error}")
+                    samples[name][mode].append(wall)
+                    samples[name][f"timing_{mode}"].append(r.wall_s.get("timing", 0.0))
+                    if mode == "on":
+                        samples[name]["guard_s"].append((r.guard or {}).get("runtime", {}).get("guard_seconds", 0.0))
+        os.environ.pop(BYPASS_ENV, None)
+    for name, s in samples.items():
+        on, off = statistics.median(s["on"]), statistics.median(s["off"])
+        rows.append({"problem": name, "with_guard_s": round(on, 3), "without_guard_s": round(off, 3),
+                     "overhead_pct": round(100 * (on - off) / off, 1), "guard_work_s": round(statistics.median(s["guard_s"]), 3),
+                     "timing_stage_with_s": round(statistics.median(s["timing_on"]), 3),
+                     "timing_stage_without_s": round(statistics.median(s["timing_off"]), 3)})
+    return rows
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("problems", nargs="*", default=["relu", "softmax", "mse_loss", "sum_dim", "matmul_square"])
+    ap.add_argument("--backend", default="cpp", choices=("cpp", "triton", "cuda"))
+    ap.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    ap.add_argument("--size", default="small", choices=("small", "full"))
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args(argv)
+    rows = measure(args.problems, args.backend, args.device, args.size, args.rounds)
+    tot_on = sum(r["with_guard_s"] for r in rows)
+    tot_off = sum(r["without_guard_s"] for r in rows)
+    print(json.dumps({"rows": rows, "total_with_s": round(tot_on, 3), "total_without_s": round(tot_off, 3),
+                      "overhead_pct": round(100 * (tot_on - tot_off) / tot_off, 1)}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
