@@ -23,9 +23,43 @@ def add_eval_options(p) -> None:
     p.add_argument("--no-timing", action="store_true", help="check correctness only")
     p.add_argument("--baseline", choices=("eager", "compile"), default="eager",
                    help="reference timing: PyTorch eager or torch.compile (default: eager)")
+    p.add_argument("--guard", choices=("strict", "kernelbench", "off"), default="kernelbench",
+                   help="anti-cheat policy: strict, kernelbench (at least one custom kernel in forward), or off "
+                        "(facts recorded, nothing rejected) (default: kernelbench)")
     p.add_argument("--source", choices=("embedded", "kernelbench", "hf"), default=None,
                    help="where kernelbench/L<l>/<id> problems come from (default: the checkout)")
     p.add_argument("--kernelbench-dir", default=None, metavar="DIR", help="KernelBench checkout (default: external/KernelBench)")
+
+
+def add_evaluator_options(p) -> None:
+    """Which evaluator runs the kernels (eval, bench): local pipeline, evaluation server(s), or Modal."""
+    p.add_argument("--evaluator", default="local", metavar="local|server|modal",
+                   help="where to evaluate: this machine, an evaluation server, or Modal GPUs (default: local)")
+    p.add_argument("--server-url", action="append", default=[], metavar="URL",
+                   help="evaluation server for --evaluator server (repeat to spread jobs over several)")
+    p.add_argument("--token", default=None, metavar="T",
+                   help="the server's bearer token (default: $TRACE_KB_SERVER_TOKEN)")
+    p.add_argument("--gpu", default=None, metavar="NAME",
+                   help="Modal GPU type for --evaluator modal: H100, H200, A100-80GB, L40S, B200... (default: H100)")
+
+
+def make_evaluator_from_args(args, **local_options):
+    """The evaluator the options ask for; `local_options` apply to the local one only."""
+    from trace_kernelbench.evaluators import make_evaluator
+
+    kind = args.evaluator.partition(":")[0]
+    if args.server_url and kind != "server":
+        raise UserError("--server-url applies to --evaluator server")
+    if args.gpu and kind != "modal":
+        raise UserError("--gpu applies to --evaluator modal")
+    if kind == "server":
+        options = {"token": args.token, **({"urls": args.server_url} if args.server_url else {})}
+        if not args.server_url and ":" not in args.evaluator:
+            raise UserError("--evaluator server needs --server-url URL")
+        return make_evaluator(args.evaluator, **options)
+    if kind == "modal":
+        return make_evaluator(args.evaluator, **({"gpu": args.gpu} if args.gpu else {}))
+    return make_evaluator(args.evaluator, **local_options)
 
 
 def request_kwargs(args) -> dict:
@@ -33,7 +67,7 @@ def request_kwargs(args) -> dict:
         raise UserError("tolerances must be non-negative")
     return dict(device=args.device, size=args.size, correct_trials=args.correct_trials, precision=args.precision,
                 atol=args.atol, rtol=args.rtol, build_timeout_s=args.build_timeout, run_timeout_s=args.run_timeout,
-                measure_timing=not args.no_timing, baseline=args.baseline)
+                measure_timing=not args.no_timing, baseline=args.baseline, guard_policy=args.guard)
 
 
 def read_kernel_file(path: str) -> str:
@@ -54,12 +88,12 @@ def register(sub) -> None:
     p.add_argument("problem", metavar="PROBLEM", help="embedded/<name>, kernelbench/L<level>/<id>, or a .py file")
     p.add_argument("kernel", metavar="KERNEL_FILE", help="the candidate source file")
     add_eval_options(p)
+    add_evaluator_options(p)
     p.add_argument("--json", action="store_true", help="print the full result contract as JSON")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from trace_kernelbench.evaluation.isolated import IsolatedEvaluator
     from trace_kernelbench.evaluation.request import EvalRequest
     from trace_kernelbench.problems import resolve_problem
 
@@ -69,7 +103,7 @@ def run(args) -> int:
         raise UserError(f"{problem.id} declares no small size (SMALL_SIZES); use --size full")
     req = EvalRequest.for_problem(problem, source, **request_kwargs(args))
     req.validate()
-    with IsolatedEvaluator() as ev:
+    with make_evaluator_from_args(args, build_workers=1) as ev:
         result = ev.evaluate(req)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
