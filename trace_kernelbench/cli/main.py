@@ -12,6 +12,13 @@ from trace_kernelbench.errors import UserError
 COMMAND_MODULES = [
     "trace_kernelbench.cli.problems_cmd",
     "trace_kernelbench.cli.eval_cmd",
+    "trace_kernelbench.cli.run_cmd",
+    "trace_kernelbench.cli.report_cmd",
+    "trace_kernelbench.cli.audit_cmd",
+    "trace_kernelbench.cli.serve_cmd",
+    "trace_kernelbench.cli.modal_cmd",
+    "trace_kernelbench.cli.bench_cmd",
+    "trace_kernelbench.cli.selfcheck_cmd",
 ]
 
 
@@ -39,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except UserError as e:
-        print(f"trace-kernelbench: error: {e}", file=sys.stderr)
+        message = " ".join(str(e).split())   # always one line, whatever the message held
+        print(f"trace-kernelbench: error: {message}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("trace-kernelbench: interrupted", file=sys.stderr)
