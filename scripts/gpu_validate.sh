@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU validation in one go, for a CUDA machine (the lent H200, or any CUDA box with torch + numpy):
 #   bash scripts/gpu_validate.sh [STEP ...]     steps: env tests solutions bench guard quickstart audit (default: all)
+# Prepare first, on the networked machine: scripts/gpu_prepare.sh (wheels into .whl/, published results into .device/).
 # Installs what the image lacks from carried wheels in .whl/ (if any), writes logs and JSON under $OUT
 # (default ./gpu-out), and prints a short summary last. Turn the JSON into RESULTS.md with
 #   python scripts/update_results.py OUT_DIR
@@ -29,9 +30,10 @@ for s in $steps; do
     tests) step tests bash -c "python3 -m pytest tests/test_gpu.py -q -p no:cacheprovider 2>&1 | tee '$OUT/gpu_tests.log' | tail -15; exit \${PIPESTATUS[0]}" ;;
     solutions) step solutions python3 scripts/solution_results.py --out "$OUT/solutions.json" ;;
     bench) step bench bash -c "python3 -m trace_kernelbench.cli.main bench --json > '$OUT/bench.json' 2> '$OUT/bench.err'; rc=\$?; tail -25 '$OUT/bench.err'; exit \$rc" ;;
-    guard) step guard bash -c "python3 -m pytest tests/test_guard_gpu.py -q -p no:cacheprovider 2>&1 | tee '$OUT/guard.log' | tail -15; exit \${PIPESTATUS[0]}" ;;
+    guard) step guard bash -c "python3 -m pytest tests/test_guard.py -m gpu -q -p no:cacheprovider 2>&1 | tee '$OUT/guard.log' | tail -15;
+          python3 -m trace_kernelbench.guard.overhead --device cuda --size full --backend cuda relu softmax matmul_square --rounds 3 2>&1 | tee -a '$OUT/guard.log' | tail -12" ;;
     quickstart) step quickstart bash -c "python3 -m trace_kernelbench.cli.main run configs/quickstart.yaml --set output_dir=/tmp/tkb-quickstart 2>&1 | tee '$OUT/quickstart.log' | tail -25; cp /tmp/tkb-quickstart/summary.json '$OUT/quickstart_summary.json'" ;;
-    audit) step audit bash -c "python3 scripts/audit_tracebench.py .device/tracebench-results --kernelbench-dir .device/KernelBench --json '$OUT/audit.json' 2>&1 | tee '$OUT/audit.log' | tail -30" ;;
+    audit) step audit bash -c "python3 scripts/audit_tracebench.py .device/tracebench-results --kernelbench-dir external/KernelBench --device cuda --out '$OUT/audit.json' 2>&1 | tee '$OUT/audit.log' | tail -30" ;;
     *) echo "unknown step '$s'"; exit 2 ;;
   esac
 done
