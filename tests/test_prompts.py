@@ -48,6 +48,8 @@ def test_prompt_contents(backend, relu):
     assert "{{" not in text and "}}" not in text.replace("}}}", "")  # every placeholder filled
     assert "Target hardware" not in text
     assert "atol = rtol = 1e-4" in text
+    # the guard's rules are stated up front, so an optimizer is not rejected blind
+    assert "launch your own kernel on every call" in text and "cache results across calls" in text
 
 
 def test_prompt_order(relu):
