@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     sock = socket.socket(fileno=args.control_fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import torch  # noqa: F401 - the point of this process: import once, fork many times
+    import torch._dynamo  # noqa: F401 - rebinds torch.manual_seed; done once here, before any guard snapshot
     from trace_kernelbench.evaluation import build, worker  # noqa: F401
     build.compiler_versions()
     _send(sock, {"type": "ready", "pid": os.getpid()})

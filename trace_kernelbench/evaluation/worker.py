@@ -408,6 +408,7 @@ def warm_up_profiler() -> None:
     replaces torch.manual_seed, and sets environment variables: done here, before the guard records identities
     and the environment, so the evaluator's own tools never look like a candidate's tampering."""
     try:
+        import torch._dynamo  # noqa: F401 - the import itself rebinds torch.manual_seed
         from torch.profiler import ProfilerActivity, profile
         with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]):
             torch.ones(1, device="cuda").add_(1)
