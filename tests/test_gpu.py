@@ -72,7 +72,7 @@ def test_infinite_loop_kernel_times_out_within_the_limit(evaluator):
 ])
 def test_segfault_and_exit_on_gpu_are_runtime_errors(evaluator, forward, expected):
     src = f"import torch\nimport torch.nn as nn\nclass ModelNew(nn.Module):\n    def forward(self, x):\n        {forward}\n"
-    r = evaluator.evaluate(cuda_req(src))
+    r = evaluator.evaluate(cuda_req(src, guard_policy="off"))   # the guard would reject these before they run
     assert r.status == Status.RUNTIME_ERROR and expected in r.error
 
 
