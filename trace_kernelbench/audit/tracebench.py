@@ -10,7 +10,6 @@ score``, where ``score`` is the best-so-far speedup after ``num_samples`` evalua
 from __future__ import annotations
 
 import csv
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from trace_kernelbench.audit.entries import AuditEntry
 from trace_kernelbench.errors import UserError
+from trace_kernelbench.jsonfiles import read_json_object
 
 # Trace-Bench task index -> KernelBench level-1 problem file (its 16 matmul tasks; from the kernel names and the
 # order of the dataset it loaded). The audit checks each stem against the checkout before evaluating.
@@ -89,12 +89,7 @@ def read_tracebench(results_dir: str | Path, methods: list[str] | None = None) -
 
 
 def _entry(method: str, task: int, path: Path) -> AuditEntry:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UserError(f"cannot read {path}: {e}") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a JSON object")
+    data = read_json_object(path)
     idx = data.get("task_idx", task)
     if idx != task:
         raise UserError(f"{path}: task_idx {idx} does not match the file name (task {task})")

@@ -25,11 +25,12 @@ class Comparison:
     mean_abs_diff: float | None = None
 
 
-def _flatten(x):
+def flatten_outputs(x) -> list:
+    """A tensor, or nested lists/tuples of tensors and other values, as a flat list."""
     if isinstance(x, torch.Tensor):
         return [x]
     if isinstance(x, (list, tuple)):
-        return [t for item in x for t in _flatten(item)]
+        return [t for item in x for t in flatten_outputs(item)]
     return [x]
 
 
@@ -41,7 +42,7 @@ def tolerance_for(dtype: torch.dtype, override: tuple[float, float] | None = Non
 
 def compare_outputs(ref, out, tolerance: tuple[float, float] | None = None) -> Comparison:
     """Compare a reference output (tensor or nested tuple/list of them) with a candidate's."""
-    refs, outs = _flatten(ref), _flatten(out)
+    refs, outs = flatten_outputs(ref), flatten_outputs(out)
     if len(refs) != len(outs):
         return Comparison(False, f"output count mismatch: expected {len(refs)} outputs, got {len(outs)}")
     max_abs, sum_abs, n = 0.0, 0.0, 0

@@ -27,7 +27,7 @@ from trace_kernelbench.evaluation import build as buildlib
 from trace_kernelbench.evaluation.compare import compare_outputs
 from trace_kernelbench.evaluation.loading import load_module, load_problem_module
 from trace_kernelbench.evaluation.protocol import write_message
-from trace_kernelbench.evaluation.request import EvalRequest, TimingConfig
+from trace_kernelbench.evaluation.request import EvalRequest
 from trace_kernelbench.evaluation.result import TimingStats
 from trace_kernelbench.evaluation.timing import time_callable
 from trace_kernelbench.guard.integrity import Signer

@@ -33,6 +33,8 @@ import types
 
 import torch
 
+from trace_kernelbench.evaluation.compare import flatten_outputs
+
 # Trusted references, bound at import (the worker imports this module before any candidate code runs).
 _perf = time.perf_counter
 _mono_ns = time.monotonic_ns
@@ -65,16 +67,10 @@ PRECISION_FLAGS = ("cuda.matmul.allow_tf32", "cudnn.allow_tf32", "float32_matmul
                    "cuda.matmul.allow_bf16_reduced_precision_reduction")
 
 
-def _flatten(x):
-    if isinstance(x, torch.Tensor):
-        return [x]
-    if isinstance(x, (list, tuple)):
-        return [t for item in x for t in _flatten(item)]
-    return [x]
 
 
 def tensor_bytes(x) -> int:
-    return sum(t.numel() * t.element_size() for t in _flatten(x) if isinstance(t, torch.Tensor))
+    return sum(t.numel() * t.element_size() for t in flatten_outputs(x) if isinstance(t, torch.Tensor))
 
 
 def clone_tree(x):
@@ -125,8 +121,8 @@ def _storage_ptr(t: torch.Tensor) -> int:
 
 def aliases(out, args) -> list[bool]:
     """For each output tensor: does it share storage with an input tensor?"""
-    ins = {p for a in _flatten(list(args)) if isinstance(a, torch.Tensor) and (p := _storage_ptr(a))}
-    return [isinstance(o, torch.Tensor) and _storage_ptr(o) in ins for o in _flatten(out)]
+    ins = {p for a in flatten_outputs(list(args)) if isinstance(a, torch.Tensor) and (p := _storage_ptr(a))}
+    return [isinstance(o, torch.Tensor) and _storage_ptr(o) in ins for o in flatten_outputs(out)]
 
 
 def peak_bandwidth(device_name: str) -> float | None:
@@ -575,7 +571,7 @@ class RuntimeGuard:
 
     # ------------------------------------------------------------------------------------------ memory poison
     def note_sizes(self, tensors) -> None:
-        for t in _flatten(list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]):
+        for t in flatten_outputs(list(tensors) if isinstance(tensors, (list, tuple)) else [tensors]):
             if isinstance(t, torch.Tensor) and t.numel():
                 self._poison_sizes.add(int(t.numel() * t.element_size()))
 
@@ -616,8 +612,8 @@ class RuntimeGuard:
     def check_call(self, out, args, originals, ref_out, ref_aliases: list[bool] | None) -> None:
         """Output type/layout/aliasing/poison and input mutation after one candidate call."""
         with self.timer():
-            refs = _flatten(ref_out)
-            outs = _flatten(out)
+            refs = flatten_outputs(ref_out)
+            outs = flatten_outputs(out)
             for i, o in enumerate(outs):
                 r = refs[i] if i < len(refs) else None
                 if isinstance(r, torch.Tensor) or isinstance(o, torch.Tensor):
@@ -688,14 +684,14 @@ class RuntimeGuard:
     def _late_writes(self, out, snap, sync) -> str | None:
         _sleep(LATE_WRITE_WAIT_S)
         sync()
-        for i, (o, s) in enumerate(zip(_flatten(out), _flatten(snap))):
+        for i, (o, s) in enumerate(zip(flatten_outputs(out), flatten_outputs(snap))):
             if isinstance(o, torch.Tensor) and isinstance(s, torch.Tensor) and not bitwise_equal(o, s):
                 return f"output {i} changed after forward returned"
         return None
 
     @staticmethod
     def _snapshot_output(out):
-        if all(type(o) is torch.Tensor for o in _flatten(out) if isinstance(o, torch.Tensor)):
+        if all(type(o) is torch.Tensor for o in flatten_outputs(out) if isinstance(o, torch.Tensor)):
             return clone_tree(out)
         return out           # a subclass is reported, never touched
 

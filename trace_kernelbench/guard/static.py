@@ -1124,7 +1124,6 @@ class Analyzer:
 
     # -- verdict-relevant findings from the facts
     def conclude(self) -> None:
-        ext_fns_defined = {(e.index, f) for e in self.extensions for f in (e.native.exported or {})}
         any_kernel_defined = bool(self.triton_kernels) or bool(self.extensions)
         triton_reached = sorted(k.split(":", 1)[1] for k in self.kernels_reached if k.startswith("triton:"))
         own_ext, lib_ext = [], []

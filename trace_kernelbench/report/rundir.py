@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trace_kernelbench.errors import UserError
+from trace_kernelbench.jsonfiles import read_json_object
 
 EVALUATIONS = "evaluations.jsonl"
 CONFIG = "config.yaml"
@@ -161,13 +162,7 @@ def _read_config(path: Path) -> dict:
 def _read_summary(path: Path) -> dict | None:
     if not path.is_file():
         return None
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UserError(f"cannot read {path}: {e}") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a JSON object")
-    return data
+    return read_json_object(path)
 
 
 def _read_records(path: Path) -> tuple[list[dict], bool]:
