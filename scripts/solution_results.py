@@ -34,7 +34,8 @@ def main() -> int:
     for (b, n), r in zip(pairs, results):
         rows.append({"problem": f"embedded/{n}", "backend": b, "status": r.status.value, "ref_ms": r.ref_runtime_ms,
                      "candidate_ms": r.runtime_ms, "speedup": r.speedup, "error": (r.error or "")[:300],
-                     "device": r.device, "cache_hit": r.cache_hit, "wall_s": r.wall_s})
+                     "device": r.device, "cache_hit": r.cache_hit, "wall_s": r.wall_s, "flags": r.flags,
+                     "guard_findings": (r.guard or {}).get("findings")})
         print(f"{b:7s} {n:24s} {r.status.value:14s} ref={r.ref_runtime_ms} cand={r.runtime_ms} x{r.speedup}",
               flush=True)
     versions = next((r.versions for r in results if r.versions), {})
