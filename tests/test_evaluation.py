@@ -271,3 +271,15 @@ def test_eval_cli_exit_code_3_on_infra_error(tmp_path):
     out = cli("eval", str(problem), str(kernel), "--size", "small", "--device", "cpu", "--guard", "off")
     assert out.returncode == 3
     assert "infra" in out.stdout.lower() or "not your kernel" in out.stdout
+
+
+def test_feedback_states_the_speedup_honestly():
+    from trace_kernelbench.evaluation.feedback import render_feedback
+
+    def fb(speedup):
+        return render_feedback(EvalResult(status=Status.CORRECT, correct=True, compiled=True, speedup=speedup,
+                                          runtime_ms=1.0, ref_runtime_ms=speedup, trials_passed=5, trials_total=5))
+    assert "about as fast as PyTorch" in fb(1.005)
+    assert "faster than PyTorch" in fb(1.5) and "speedup 1.50x" in fb(1.5)
+    assert "slower than PyTorch" in fb(0.5) and "1.000 ms" in fb(0.5)
+    assert "not your kernel's fault" in render_feedback(EvalResult(status=Status.INFRA_ERROR, error="x"))

@@ -15,7 +15,8 @@ def render_feedback(r: EvalResult) -> str:
             return f"Correct: all {r.trials_total} trials match the reference (timing was not measured)."
         cand = r.timing.get("candidate") if r.timing else None
         runs = f" (median of {cand.count} runs)" if cand else ""
-        verdict = "faster than" if r.speedup > 1 else "slower than"
+        verdict = ("about as fast as" if abs(r.speedup - 1) < 0.02 else
+                   "faster than" if r.speedup > 1 else "slower than")
         return (f"Correct on all {r.trials_total} trials. Your kernel: {_ms(r.runtime_ms)}{runs}; reference: "
                 f"{_ms(r.ref_runtime_ms)}; speedup {r.speedup:.2f}x ({verdict} PyTorch). "
                 + ("Look for more fusion, better memory access or fewer launches." if r.speedup < 1.5 else
