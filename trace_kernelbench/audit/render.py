@@ -9,10 +9,6 @@ from rich.text import Text
 from trace_kernelbench.audit.verdict import VERDICT_TEXT, VERDICTS, GroupSummary, Judgement
 
 
-def _x(v: float | None) -> str:
-    return "-" if v is None else f"{v:.3g}x"
-
-
 def entry_rows(judgements: list[Judgement]) -> tuple[list[str], list[list[str]]]:
     header = ["entry", "problem", "claimed", "ours", "ours/claimed", "verdict", "flags / notes"]
     rows = []

@@ -7,9 +7,8 @@ import os
 
 WORKER_MODULE = "trace_kernelbench.evaluation.worker"
 
-# Stages a worker reports, in order. Reference stages run before any candidate code is loaded: a failure there is
-# the evaluator's (infra_error), never the kernel's.
-REFERENCE_STAGES = ("startup", "reference", "reference_timing")
+# Stages in which candidate code runs. Every other stage a worker reports (startup, reference, reference_timing)
+# comes before any candidate code is loaded: a failure there is the evaluator's (infra_error), never the kernel's.
 CANDIDATE_STAGES = ("build", "load", "correctness", "timing")
 
 
