@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # GPU validation in one go, for a CUDA machine (the lent H200, or any CUDA box with torch + numpy):
 #   bash scripts/gpu_validate.sh [STEP ...]     steps: env tests solutions bench guard quickstart audit (default: all)
+#   bash scripts/gpu_validate.sh env solutions,quickstart tests,guard
+#       an argument with commas is a lane: lanes run side by side, lane i pinned to GPU i and to its share of the
+#       cores (a 2-GPU machine does two lanes at once); plain steps run one after the other, with every GPU.
+# STEP_TIMEOUT (seconds, default 540) caps each step, so one slow step cannot cost the files of the others;
+# BUNDLE=1 packs everything into $OUT/gpu-out.tgz (a device call brings back only a few files).
 # Prepare first, on the networked machine: scripts/gpu_prepare.sh (wheels into .whl/, published results into .device/).
 # Installs what the image lacks from carried wheels in .whl/ (if any), writes logs and JSON under $OUT
 # (default ./gpu-out), and prints a short summary last. Turn the JSON into RESULTS.md with
@@ -11,18 +16,21 @@ OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
 steps=${*:-env tests solutions bench guard quickstart audit}
 
-if ls .whl/*.whl >/dev/null 2>&1; then
+if [ -z "${GPU_VALIDATE_WHEELS_DONE:-}" ] && ls .whl/*.whl >/dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     && export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
 fi
-export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
+[[ ":${PYTHONPATH:-}:" == *":$PWD:"* ]] || export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
 export PYTHONUNBUFFERED=1 LITELLM_LOCAL_MODEL_COST_MAP=True
 export TRACE_KB_CACHE_DIR=${TRACE_KB_CACHE_DIR:-/tmp/tkb-gpu-cache}
 export TRACE_KB_TEST_CACHE=$TRACE_KB_CACHE_DIR
+STEP_TIMEOUT=${STEP_TIMEOUT:-540}
 summary=()
-step() { local name=$1; shift; local t0=$SECONDS; "$@"; local rc=$?; summary+=("$name: rc=$rc $((SECONDS - t0))s"); }
+step() { local name=$1; shift; local t0=$SECONDS; timeout -k 10 "$STEP_TIMEOUT" "$@"; local rc=$?
+         summary+=("$name: rc=$rc $((SECONDS - t0))s"); }
 
-for s in $steps; do
+run_steps() {
+for s in "$@"; do
   case $s in
     env) step env bash -c "nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > '$OUT/env.txt';
           python3 -c 'import torch,sys; print(sys.version.split()[0], torch.__version__, torch.version.cuda, torch.cuda.get_device_name(0))' >> '$OUT/env.txt';
@@ -34,7 +42,27 @@ for s in $steps; do
           python3 -m trace_kernelbench.guard.overhead --device cuda --size full --backend cuda relu softmax matmul_square --rounds 3 2>&1 | tee -a '$OUT/guard.log' | tail -12" ;;
     quickstart) step quickstart bash -c "python3 -m trace_kernelbench.cli.main run configs/quickstart.yaml --set output_dir=/tmp/tkb-quickstart 2>&1 | tee '$OUT/quickstart.log' | tail -25; cp /tmp/tkb-quickstart/summary.json '$OUT/quickstart_summary.json'" ;;
     audit) step audit bash -c "python3 scripts/audit_tracebench.py .device/tracebench-results --kernelbench-dir external/KernelBench --device cuda --out '$OUT/audit.json' 2>&1 | tee '$OUT/audit.log' | tail -30" ;;
-    *) echo "unknown step '$s'"; exit 2 ;;
+    *) echo "unknown step '$s'"; return 2 ;;
   esac
 done
-printf '%s\n' "${summary[@]}" | tee "$OUT/summary.txt"
+}
+
+plain=() lanes=()
+for a in $steps; do if [[ $a == *,* ]]; then lanes+=("$a"); else plain+=("$a"); fi; done
+run_steps "${plain[@]}"
+if ((${#lanes[@]})); then
+  ncpu=$(nproc); per=$((ncpu / ${#lanes[@]}))
+  for i in "${!lanes[@]}"; do
+    ( export CUDA_VISIBLE_DEVICES=$i GPU_VALIDATE_WHEELS_DONE=1; unset BUNDLE
+      taskset -c "$((i * per))-$(((i + 1) * per - 1))" true 2>/dev/null && pin=(taskset -c "$((i * per))-$(((i + 1) * per - 1))") || pin=()
+      IFS=, read -ra ls <<< "${lanes[$i]}"
+      "${pin[@]}" bash "$0" "${ls[@]}" > "$OUT/lane$i.log" 2>&1
+    ) &
+  done
+  wait
+  for i in "${!lanes[@]}"; do summary+=("lane $i (${lanes[$i]}): $(tail -n +1 "$OUT/lane$i.log" | grep -E '^[a-z]+: rc=' | tr '\n' ' ')"); done
+fi
+printf '%s\n' "${summary[@]}" | tee -a "$OUT/summary.txt"
+if [ "${BUNDLE:-0}" = 1 ]; then
+  tar czf /tmp/gpu-out.tgz -C "$OUT" . && rm -rf "${OUT:?}"/* && mv /tmp/gpu-out.tgz "$OUT/gpu-out.tgz"
+fi
