@@ -8,6 +8,7 @@ import tempfile
 import pytest
 
 _CACHE = os.environ.get("TRACE_KB_TEST_CACHE") or tempfile.mkdtemp(prefix="tkb-test-cache-")
+os.makedirs(_CACHE, exist_ok=True)
 os.environ["TRACE_KB_CACHE_DIR"] = _CACHE
 os.environ.setdefault("TORCH_CUDA_ARCH_LIST", "9.0")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")

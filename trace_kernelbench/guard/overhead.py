@@ -38,8 +38,8 @@ def measure(problems: list[str], backend: str, device: str, size: str, rounds: i
             kw = {"timing": timing} if timing is not None else {}
             reqs[name] = EvalRequest.for_problem(p, solution_source(backend, name), device=device, size=size, **kw)
             ev.evaluate(reqs[name])                      # warm: build, baseline cache, first-import costs
-        samples: dict[str, dict[str, list]] = {n: {"on": [], "off": [], "guard_s": [], "timing_on": [],
-                                                     "timing_off": []} for n in problems}
+        samples: dict[str, dict[str, list]] = {n: {"on": [], "off": [], "guard_s": [], "stages_on": [],
+                                                     "stages_off": [], "sections": []} for n in problems}
         for _ in range(rounds):
             for name in problems:
                 for mode in ("off", "on"):
@@ -54,17 +54,26 @@ def measure(problems: list[str], backend: str, device: str, size: str, rounds: i
                     if r.status.value != "correct":
                         raise RuntimeError(f"{name} ({mode}): {r.status.value}: {r.error}")
                     samples[name][mode].append(wall)
-                    samples[name][f"timing_{mode}"].append(r.wall_s.get("timing", 0.0))
+                    samples[name][f"stages_{mode}"].append(dict(r.wall_s))
                     if mode == "on":
-                        samples[name]["guard_s"].append((r.guard or {}).get("runtime", {}).get("guard_seconds", 0.0))
+                        rt = (r.guard or {}).get("runtime", {})
+                        samples[name]["guard_s"].append(rt.get("guard_seconds", 0.0))
+                        samples[name]["sections"].append(rt.get("guard_sections", {}))
         os.environ.pop(BYPASS_ENV, None)
     for name, s in samples.items():
         on, off = statistics.median(s["on"]), statistics.median(s["off"])
         rows.append({"problem": name, "with_guard_s": round(on, 3), "without_guard_s": round(off, 3),
                      "overhead_pct": round(100 * (on - off) / off, 1), "guard_work_s": round(statistics.median(s["guard_s"]), 3),
-                     "timing_stage_with_s": round(statistics.median(s["timing_on"]), 3),
-                     "timing_stage_without_s": round(statistics.median(s["timing_off"]), 3)})
+                     "guard_sections_s": _medians(s["sections"]),
+                     "stages_with_s": _medians(s["stages_on"]), "stages_without_s": _medians(s["stages_off"])})
     return rows
+
+
+def _medians(dicts: list[dict]) -> dict:
+    """Per key, the median over the rounds (a key missing in a round counts as 0), largest first."""
+    keys = {k for d in dicts for k in d}
+    med = {k: round(statistics.median(float(d.get(k, 0.0)) for d in dicts), 4) for k in keys}
+    return dict(sorted(med.items(), key=lambda kv: -kv[1]))
 
 
 def main(argv=None) -> int:

@@ -157,6 +157,7 @@ class RuntimeGuard:
         self.findings: list[dict] = []
         self.facts: dict = {"calls_observed": 0, "calls_without_kernel": 0, "fresh_checks": 0, "timed_checks": 0}
         self.seconds = 0.0                      # time spent in guard work (for the overhead report)
+        self.sections: dict[str, float] = {}    # the same, by kind of work
         self.ext_calls: dict[str, list] = {}    # "ext.fn" -> [count, seconds]
         self.triton_launches: dict[str, int] = {}
         self.timing_share = False
@@ -193,22 +194,30 @@ class RuntimeGuard:
         out["ext_calls"] = {k: v[0] for k, v in self.ext_calls.items()}
         out["triton_launches"] = dict(self.triton_launches)
         out["guard_seconds"] = round(self.seconds, 4)
+        out["guard_sections"] = {k: round(v, 4) for k, v in sorted(self.sections.items(), key=lambda kv: -kv[1])}
         if share is not None:
             out["kernel_share"] = round(share, 4)
         return {"runtime": out, "findings": list(self.findings)}
 
     class _Timer:
-        def __init__(self, g):
-            self.g = g
+        def __init__(self, g, section):
+            self.g, self.section = g, section
 
         def __enter__(self):
-            self.t0 = _perf()
+            self.t0, self.s0 = _perf(), self.g.seconds
 
         def __exit__(self, *exc):
-            self.g.seconds += _perf() - self.t0
+            self.g.spent(self.section, self.t0, self.s0)
 
-    def timer(self):
-        return RuntimeGuard._Timer(self)
+    def timer(self, section: str):
+        return RuntimeGuard._Timer(self, section)
+
+    def spent(self, section: str, t0: float, s0: float) -> None:
+        """Account the guard work done since `_perf()` was t0 and `self.seconds` was s0: in total and by section
+        (the overhead report shows where the time goes); work already accounted inside it counts once."""
+        own = (_perf() - t0) - (self.seconds - s0)
+        self.seconds += own
+        self.sections[section] = self.sections.get(section, 0.0) + own
 
     # ------------------------------------------------------------------------------------------ snapshot / verify
     def _trusted_modules(self) -> list:
@@ -246,7 +255,7 @@ class RuntimeGuard:
         """Record everything the candidate must not change. Call before the candidate is imported."""
         if not self.enabled:
             return
-        with self.timer():
+        with self.timer("snapshot"):
             snap: list[_Restore] = []
             seen_mods: set[int] = set()
             extra = [m for m in extra_modules if isinstance(m, types.ModuleType)]
@@ -355,7 +364,7 @@ class RuntimeGuard:
         if not self.enabled or not self._snap:
             return []
         before = self.flagged()
-        with self.timer():
+        with self.timer("verify"):
             changed: list[str] = []
             for r in self._snap:
                 if r.kind == "keys":
@@ -580,7 +589,7 @@ class RuntimeGuard:
         with the poison pattern."""
         if not self.enabled:
             return
-        with self.timer():
+        with self.timer("poison"):
             hold = []
             try:
                 if self.cuda:
@@ -611,7 +620,7 @@ class RuntimeGuard:
     # ------------------------------------------------------------------------------------------ output checks
     def check_call(self, out, args, originals, ref_out, ref_aliases: list[bool] | None) -> None:
         """Output type/layout/aliasing/poison and input mutation after one candidate call."""
-        with self.timer():
+        with self.timer("output_checks"):
             refs = flatten_outputs(ref_out)
             outs = flatten_outputs(out)
             for i, o in enumerate(outs):
@@ -642,20 +651,20 @@ class RuntimeGuard:
         if not self.enabled:
             return
         for i in range(n):
-            t0 = _perf()
+            t0, s0 = _perf(), self.seconds
             inputs = make_inputs(secrets.randbelow(2**31 - 1))
             originals = clone_tree(inputs)
             self.note_sizes(inputs)
             self.poison()
             before = self.launches()
-            self.seconds += _perf() - t0
+            self.spent("fresh_checks", t0, s0)
             profile = self.cuda and i == 0
             if profile:
                 out, snap, prof = self._run_profiled(call_candidate, inputs, sync)
             else:
                 out, prof = call_candidate(inputs), None
                 snap = self._snapshot_output(out)     # on the current stream, before any synchronize
-            t1 = _perf()
+            t1, s1 = _perf(), self.seconds
             sync()
             self.observe(before)
             if prof is not None:
@@ -675,7 +684,7 @@ class RuntimeGuard:
                 if not cmp.ok:
                     self.add("fresh_input_mismatch", f"fresh-input check {i + 1}: {cmp.reason}")
             del out, snap, ref_out
-            self.seconds += _perf() - t1
+            self.spent("fresh_checks", t1, s1)
             if self.flagged() & {"fresh_input_mismatch", "output_written_after_return", "output_not_plain_tensor"}:
                 break
         if not self.cuda:
@@ -792,37 +801,39 @@ class RuntimeGuard:
         def check_pending():
             if state["clones"] is None or state["out"] is None:
                 return
-            self.check_reference_state("timing")
-            ref_out = call_reference(state["clones"])
-            self.reference_ran()
-            cmp = compare(ref_out, state["out"])
-            self.facts["timed_checks"] += 1
-            if not cmp.ok:
-                self.add("timed_output_mismatch", f"timed call {state['calls']}: {cmp.reason}")
-            state["clones"] = None
+            with self.timer("timed_checks"):
+                self.check_reference_state("timing")
+                ref_out = call_reference(state["clones"])
+                self.reference_ran()
+                cmp = compare(ref_out, state["out"])
+                self.facts["timed_checks"] += 1
+                if not cmp.ok:
+                    self.add("timed_output_mismatch", f"timed call {state['calls']}: {cmp.reason}")
+                state["clones"] = None
 
         def before_each():
-            t0 = _perf()
+            t0, s0 = _perf(), self.seconds
             if state["calls"]:
                 if self._own_counter[0] == state["before"]:
                     state["nokernel"] += 1
                 check_pending()
             state["out"] = None
-            self.refresh(work, pools[state["pool"]])
+            with self.timer("refresh"):
+                self.refresh(work, pools[state["pool"]])
             state["pool"] ^= 1
             first = state["calls"] == state["warmup"]
             if state["checks"] < MAX_TIMED_CHECKS and (first or self._rng.random() < CHECK_FRACTION):
                 state["clones"] = clone_tree(work)
                 state["checks"] += 1
             state["before"] = self._own_counter[0]
-            self.seconds += _perf() - t0
+            self.spent("timed_calls", t0, s0)
 
         def fn():
             state["out"] = model_new(*work)
             state["calls"] += 1
 
         def finish():
-            t0 = _perf()
+            t0, s0 = _perf(), self.seconds
             if state["calls"] and self._own_counter[0] == state["before"]:
                 state["nokernel"] += 1
             if state["clones"] is None and state["out"] is not None:
@@ -840,7 +851,7 @@ class RuntimeGuard:
                          "the candidate's kernels")
             self.facts["timed_calls"] = state["calls"]
             state["out"] = None
-            self.seconds += _perf() - t0
+            self.spent("timed_calls", t0, s0)
         return fn, before_each, finish, work
 
     def recheck(self, model_new, work: list, other_inputs: list, call_reference, compare, sync, ref_ms: float,
@@ -857,7 +868,7 @@ class RuntimeGuard:
         self.facts["roofline_floor_ms"] = round(floor_ms, 6) if floor_ms else None
         if not suspicious:
             return
-        t_start = _perf()
+        t_start, s_start = _perf(), self.seconds
         samples, paired = [], []
         pools = [clone_tree(list(work)), list(other_inputs)]
         for i in range(12):
@@ -901,7 +912,7 @@ class RuntimeGuard:
         cmp = compare(ref_out, o1)
         if not cmp.ok:
             self.add("timed_output_mismatch", f"re-measurement: {cmp.reason}")
-        self.seconds += _perf() - t_start
+        self.spent("recheck", t_start, s_start)
 
 
 _MISSING = object()
