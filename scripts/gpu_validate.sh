@@ -5,6 +5,7 @@
 #       an argument with commas is a lane: lanes run side by side, lane i pinned to GPU i and to its share of the
 #       cores (a 2-GPU machine does two lanes at once); plain steps run one after the other, with every GPU.
 # STEP_TIMEOUT (seconds, default 540) caps each step, so one slow step cannot cost the files of the others;
+# PYTEST_K, when set, is passed to pytest's -k in the tests and guard steps (to re-run a subset);
 # BUNDLE=1 packs everything into $OUT/gpu-out.tgz (a device call brings back only a few files).
 # Prepare first, on the networked machine: scripts/gpu_prepare.sh (wheels into .whl/, published results into .device/).
 # Installs what the image lacks from carried wheels in .whl/ (if any), writes logs and JSON under $OUT
@@ -35,10 +36,10 @@ for s in "$@"; do
     env) step env bash -c "nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv > '$OUT/env.txt';
           python3 -c 'import torch,sys; print(sys.version.split()[0], torch.__version__, torch.version.cuda, torch.cuda.get_device_name(0))' >> '$OUT/env.txt';
           nvcc --version | tail -1 >> '$OUT/env.txt'; nproc >> '$OUT/env.txt'; date -u +%FT%TZ >> '$OUT/env.txt'; cat '$OUT/env.txt'" ;;
-    tests) step tests bash -c "python3 -m pytest tests/test_gpu.py -q -p no:cacheprovider 2>&1 | tee '$OUT/gpu_tests.log' | tail -15; exit \${PIPESTATUS[0]}" ;;
+    tests) step tests bash -c "python3 -m pytest tests/test_gpu.py -q -p no:cacheprovider \${PYTEST_K:+-k \"\$PYTEST_K\"} 2>&1 | tee '$OUT/gpu_tests.log' | tail -15; exit \${PIPESTATUS[0]}" ;;
     solutions) step solutions python3 scripts/solution_results.py --out "$OUT/solutions.json" ;;
     bench) step bench bash -c "python3 -m trace_kernelbench.cli.main bench --json > '$OUT/bench.json' 2> '$OUT/bench.err'; rc=\$?; tail -25 '$OUT/bench.err'; exit \$rc" ;;
-    guard) step guard bash -c "python3 -m pytest tests/test_guard.py -m gpu -q -p no:cacheprovider 2>&1 | tee '$OUT/guard.log' | tail -15;
+    guard) step guard bash -c "python3 -m pytest tests/test_guard.py -m gpu -q -p no:cacheprovider \${PYTEST_K:+-k \"\$PYTEST_K\"} 2>&1 | tee '$OUT/guard.log' | tail -15;
           python3 -m trace_kernelbench.guard.overhead --device cuda --size full --backend cuda relu softmax matmul_square --rounds 3 2>&1 | tee -a '$OUT/guard.log' | tail -12" ;;
     quickstart) step quickstart bash -c "python3 -m trace_kernelbench.cli.main run configs/quickstart.yaml --set output_dir=/tmp/tkb-quickstart 2>&1 | tee '$OUT/quickstart.log' | tail -25; cp /tmp/tkb-quickstart/summary.json '$OUT/quickstart_summary.json'" ;;
     audit) step audit bash -c "python3 scripts/audit_tracebench.py .device/tracebench-results --kernelbench-dir external/KernelBench --device cuda --out '$OUT/audit.json' 2>&1 | tee '$OUT/audit.log' | tail -30" ;;

@@ -48,7 +48,7 @@ def test_cuda_solution_is_correct_with_a_speedup(solution_results, name):
 OOB_KERNEL = solution_source("cuda", "relu").replace("y[i] = v < 0.0f ? 0.0f : v;",
                                                       "y[i + ((int64_t)1 << 40)] = v;")
 HANG_KERNEL = solution_source("cuda", "relu").replace(
-    "float v = x[i];", "float v = x[i]; volatile int spin = 1; while (spin) { }")
+    "float v = x[i];", "float v = x[i]; while (true) { __nanosleep(1000); }")   # a side effect: never removed
 
 
 def test_out_of_bounds_write_is_runtime_error_and_the_next_evaluation_is_correct(evaluator):
@@ -60,6 +60,7 @@ def test_out_of_bounds_write_is_runtime_error_and_the_next_evaluation_is_correct
 
 
 def test_infinite_loop_kernel_times_out_within_the_limit(evaluator):
+    assert "__nanosleep" in HANG_KERNEL and "i + ((int64_t)1 << 40)" in OOB_KERNEL   # the edits found their target
     r = evaluator.evaluate(cuda_req(HANG_KERNEL.replace("tkb_relu_cuda", "tkb_relu_hang"), run_timeout_s=20))
     assert r.status == Status.TIMEOUT, r.feedback
     assert r.wall_s["total"] - r.wall_s.get("build", 0) < 20 + 30

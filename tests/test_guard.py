@@ -297,10 +297,25 @@ GPU_EXPLOITS = [e for e in EXPLOITS if e["backend"] == "cuda" and e.get("off")]
 GPU_HONEST = [e for e in HONEST if not e["cpu"]]
 
 
+@pytest.fixture(scope="module")
+def gpu_results():
+    """Every GPU exploit, honest kernel and CUDA solution through the local evaluator at once (builds in parallel),
+    keyed by kind and name; evaluated on first use, so CPU-only sessions never build anything."""
+    from trace_kernelbench.evaluators import make_evaluator
+    reqs = {("exploit", e["file"]): _request(e, _source("exploits", e["file"]), policy="off", device="cuda")
+            for e in GPU_EXPLOITS}
+    reqs.update({("honest", e["file"]): _request(e, _source("honest", e["file"]), device="cuda") for e in GPU_HONEST})
+    reqs.update({("solution", n): _request({"problem": f"embedded/{n}"}, solution_source(b, n), device="cuda")
+                 for b, n in _solutions(("cuda",))})
+    with make_evaluator("local") as ev:
+        results = ev.evaluate_many(list(reqs.values()))
+    return dict(zip(reqs, results))
+
+
 @pytest.mark.gpu
 @pytest.mark.parametrize("entry", GPU_EXPLOITS, ids=_ids(GPU_EXPLOITS))
-def test_gpu_runtime_defences(evaluator, entry):
-    r = evaluator.evaluate(_request(entry, _source("exploits", entry["file"]), policy="off", device="cuda"))
+def test_gpu_runtime_defences(gpu_results, entry):
+    r = gpu_results["exploit", entry["file"]]
     assert r.status.value in entry["off"]["status"], (r.status, r.flags, r.error)
     seen_at_runtime = {f["flag"] for f in r.guard["all_findings"] if f["source"] in ("runtime", "channel")}
     assert set(entry["off"]["flags"]) & seen_at_runtime, (r.flags, r.guard and r.guard.get("runtime"))
@@ -308,8 +323,8 @@ def test_gpu_runtime_defences(evaluator, entry):
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("entry", GPU_HONEST, ids=_ids(GPU_HONEST))
-def test_gpu_honest_kernel_passes_unflagged(evaluator, entry):
-    r = evaluator.evaluate(_request(entry, _source("honest", entry["file"]), device="cuda"))
+def test_gpu_honest_kernel_passes_unflagged(gpu_results, entry):
+    r = gpu_results["honest", entry["file"]]
     assert r.status.value == "correct", (r.status, r.flags, r.error)
     assert r.flags == [], r.guard
     assert r.guard["runtime"].get("kernel_share", 1.0) > 0
@@ -317,8 +332,8 @@ def test_gpu_honest_kernel_passes_unflagged(evaluator, entry):
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("backend,name", _solutions(("cuda",)))
-def test_gpu_cuda_solutions_pass_unflagged(evaluator, backend, name):
-    r = evaluator.evaluate(_request({"problem": f"embedded/{name}"}, solution_source(backend, name), device="cuda"))
+def test_gpu_cuda_solutions_pass_unflagged(gpu_results, backend, name):
+    r = gpu_results["solution", name]
     assert r.status.value == "correct", (r.status, r.flags, r.error)
     assert r.flags == [], r.guard["findings"]
 

@@ -15,8 +15,8 @@ GUARD_POLICIES = ("strict", "kernelbench", "off")
 
 @dataclass
 class TimingConfig:
-    warmup_runs: int = 3
-    min_runs: int = 10
+    warmup_runs: int = 5
+    min_runs: int = 20
     max_runs: int = 200
     target_rse: float = 0.005        # stop when std/mean/sqrt(n) falls below this (relative standard error)
     max_seconds: float = 5.0         # cap on timed-run wall time per side (reference or candidate)
