@@ -66,6 +66,23 @@ def render_bench(out: Path) -> str | None:
     return "Stage columns are mean seconds per kernel.\n\n" + "\n".join(parts)
 
 
+def render_audit(out: Path) -> str | None:
+    """audit.json (from scripts/audit_tracebench.py --out audit.json): the summary and per-entry tables."""
+    p = out / "audit.json"
+    if not p.exists():
+        return None
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from trace_kernelbench.audit.render import entry_rows, markdown_table, summary_rows
+    from trace_kernelbench.audit.verdict import GroupSummary
+    d = json.loads(p.read_text())
+    sums = [GroupSummary.from_dict(s) for s in d["summary"]]
+    devices = sorted({e["device"] for e in d["entries"] if e.get("device")})
+    return "\n".join([f"Device: {', '.join(devices) or '-'}. {d['holds_definition']}", "", "Summary:", "",
+                      markdown_table(*summary_rows(sums, d["tolerance"])), "", "Entries:", "",
+                      markdown_table(*entry_rows(d["entries"])), ""])
+
+
 def render_text_tail(filename: str, lines: int = 40):
     def render(out: Path) -> str | None:
         p = out / filename
@@ -79,11 +96,11 @@ def render_text_tail(filename: str, lines: int = 40):
 SECTIONS = {
     "env": render_env,
     "solutions": render_solutions,
-    "gpu_tests": render_text_tail("gpu_tests.log", 30),
+    "gpu_tests": render_text_tail("gpu_tests.log", 70),
     "bench": render_bench,
-    "guard": render_text_tail("guard.log", 30),
+    "guard": render_text_tail("guard.log", 50),
     "quickstart": render_text_tail("quickstart.log", 30),
-    "audit": render_text_tail("audit.log", 40),
+    "audit": render_audit,
 }
 
 

@@ -135,6 +135,13 @@ def test_generic_audit_reports_holds_and_fails(audited):
     for phrase in ("claim holds", "fails correctness", "does not build", "speedup not reproduced", "inflated"):
         assert phrase in text
     assert "evaluating" in proc.stderr or "done" in proc.stderr     # the progress bar ran
+    # the JSON alone re-renders the same tables (RESULTS.md is written from it by scripts/update_results.py)
+    from trace_kernelbench.audit.render import entry_rows, markdown_table, summary_rows
+    from trace_kernelbench.audit.verdict import GroupSummary
+    sums = [GroupSummary.from_dict(x) for x in doc["summary"]]
+    assert [x.to_dict() for x in sums] == doc["summary"]
+    assert markdown_table(*summary_rows(sums, doc["tolerance"])) in text
+    assert markdown_table(*entry_rows(doc["entries"])) in text
 
 
 def test_guard_rejection_is_reported(tmp_path):

@@ -283,3 +283,19 @@ def test_feedback_states_the_speedup_honestly():
     assert "faster than PyTorch" in fb(1.5) and "speedup 1.50x" in fb(1.5)
     assert "slower than PyTorch" in fb(0.5) and "1.000 ms" in fb(0.5)
     assert "not your kernel's fault" in render_feedback(EvalResult(status=Status.INFRA_ERROR, error="x"))
+
+
+def test_warm_up_lasts_its_minimum_time_and_prepares_inputs_only_for_counted_runs():
+    """A GPU idle during a build needs time, not a run count, to clock up: warm-up runs until warmup_seconds have
+    passed; before_each (fresh inputs, guard checks) runs for the counted warm-up runs and every timed run only."""
+    from trace_kernelbench.evaluation.request import TimingConfig
+    from trace_kernelbench.evaluation.timing import time_callable
+    calls, prepared = [], []
+    cfg = TimingConfig(warmup_runs=2, warmup_seconds=0.06, min_runs=3, max_runs=3, target_rse=0.0)
+    t0 = time.perf_counter()
+    stats = time_callable(lambda: (calls.append(1), time.sleep(0.005)), torch.device("cpu"), cfg,
+                          before_each=lambda: prepared.append(1))
+    assert time.perf_counter() - t0 >= 0.06
+    assert stats.count == 3
+    assert len(calls) - 3 >= 0.06 / 0.005 / 2          # warm-up went on past its 2 counted runs
+    assert len(prepared) == 2 + 3

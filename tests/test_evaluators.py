@@ -142,7 +142,7 @@ def test_baseline_choice_reaches_the_worker_through_every_evaluator(local_evalua
     from trace_kernelbench.evaluators.modal_backend import ModalEvaluator
     from trace_kernelbench.evaluators.server import create_app
 
-    timing = TimingConfig(warmup_runs=0, min_runs=2, max_runs=3)
+    timing = TimingConfig(warmup_runs=0, warmup_seconds=0, min_runs=2, max_runs=3)
     compiled = req(distinct(PY_GOOD, 99), measure_timing=True, baseline="compile", timing=timing)
     eager = req(distinct(PY_GOOD, 99), measure_timing=True, baseline="eager", timing=timing)
     hello = local_evaluator._target_for_runs().hello

@@ -22,7 +22,7 @@ HERE = Path(__file__).parent
 EXPLOITS = json.loads((HERE / "exploits" / "manifest.json").read_text())["exploits"]
 HONEST = json.loads((HERE / "honest" / "manifest.json").read_text())["honest"]
 # short timing: enough timed calls to exercise fresh inputs and sampled output checks, little wall time
-FAST_TIMING = TimingConfig(warmup_runs=1, min_runs=5, max_runs=20, target_rse=0.01, max_seconds=1.0)
+FAST_TIMING = TimingConfig(warmup_runs=1, warmup_seconds=0, min_runs=5, max_runs=20, target_rse=0.01, max_seconds=1.0)
 NOT_RUN_IN_CI = {"proc_self_mem_patch.py", "baseline_cache_tamper.py"}   # would damage the process / test cache
 
 
@@ -116,6 +116,22 @@ def test_static_analysis_of_solutions(backend, name):
     report = analyze_source(solution_source(backend, name), "fp32", problem.source)
     assert decide(report.findings, "kernelbench").flags == [], [(f.flag, f.detail) for f in report.findings]
     assert report.facts["kernels_reached"]
+
+
+def test_error_check_macro_that_exits_is_not_flagged_but_a_thread_is():
+    """LLM-written CUDA often checks errors with a macro that calls exit(): not a trick (an exit never yields a signed
+    result), so it must not be rejected; starting a native thread still is."""
+    problem = resolve_problem("embedded/relu")
+    src = solution_source("cuda", "relu").replace(
+        "#include <cuda_runtime.h>",
+        "#include <cuda_runtime.h>\n#include <cstdio>\n#define CUDA_CHECK(x) do { cudaError_t e = (x); "
+        "if (e != cudaSuccess) { fprintf(stderr, \"%s\\n\", cudaGetErrorString(e)); exit(1); } } while (0)")
+    src = src.replace("cudaError_t err = cudaGetLastError();", "CUDA_CHECK(cudaGetLastError()); cudaError_t err = cudaSuccess;")
+    assert "exit(1)" in src and "CUDA_CHECK(cudaGetLastError())" in src
+    report = analyze_source(src, "fp32", problem.source)
+    assert decide(report.findings, "kernelbench").flags == [], [(f.flag, f.detail) for f in report.findings]
+    threaded = src.replace("CUDA_CHECK(cudaGetLastError());", "std::thread([]{}).detach(); CUDA_CHECK(cudaGetLastError());")
+    assert "concurrency" in decide(analyze_source(threaded, "fp32", problem.source).findings, "kernelbench").flags
 
 
 def test_static_analysis_follows_calls_and_spots_decoys():
@@ -375,3 +391,22 @@ def test_kernel_share_from_profiler_events():
     g = RuntimeGuard(hints, torch.device("cuda"))
     g._kernel_share(Prof([Event("ampere_sgemm_128x64_nn", 500.0)]))
     assert [f["flag"] for f in g.findings] == ["kernel_not_run"]
+
+
+def test_guard_time_is_counted_once_when_sections_nest():
+    """The overhead report's guard seconds: a section inside another counts in its own section only, so the total
+    equals the sum of sections and never exceeds the wall time of the outermost section."""
+    import time
+    import torch
+    from trace_kernelbench.guard.runtime import RuntimeGuard
+    g = RuntimeGuard({}, torch.device("cpu"))
+    t0 = time.perf_counter()
+    with g.timer("outer"):
+        time.sleep(0.02)
+        with g.timer("inner"):
+            time.sleep(0.03)
+    wall = time.perf_counter() - t0
+    assert g.seconds == pytest.approx(sum(g.sections.values()))
+    assert g.seconds <= wall + 1e-6
+    assert g.sections["inner"] >= 0.03 and g.sections["outer"] >= 0.02
+    assert g.report()["runtime"]["guard_sections"].keys() == {"outer", "inner"}

@@ -26,9 +26,14 @@ class AuditEntry:
     expected_name: str | None = None   # problem file stem the problem must have (checks the task mapping)
 
     def claim_text(self) -> str:
-        if not self.claimed_correct:
-            return "fail" if self.claimed_speedup is None else f"fail ({self.claimed_speedup:.3g})"
-        return "correct" + ("" if self.claimed_speedup is None else f" {self.claimed_speedup:.3g}x")
+        return claim_text(self.claimed_correct, self.claimed_speedup)
+
+
+def claim_text(claimed_correct: bool, claimed_speedup: float | None) -> str:
+    """A published claim in a table cell: 'correct 1.5x', 'correct', 'fail', 'fail (0)'."""
+    if not claimed_correct:
+        return "fail" if claimed_speedup is None else f"fail ({claimed_speedup:.3g})"
+    return "correct" + ("" if claimed_speedup is None else f" {claimed_speedup:.3g}x")
 
 
 def claimed_correct_default(speedup: float | None) -> bool:

@@ -6,17 +6,19 @@ import json
 from rich.table import Table
 from rich.text import Text
 
+from trace_kernelbench.audit.entries import claim_text
 from trace_kernelbench.audit.verdict import VERDICT_TEXT, VERDICTS, GroupSummary, Judgement
 
 
-def entry_rows(judgements: list[Judgement]) -> tuple[list[str], list[list[str]]]:
+def entry_rows(entries: list[dict]) -> tuple[list[str], list[list[str]]]:
+    """Rows of the per-entry table from judgement dicts (`Judgement.to_dict()`, or the `entries` of an audit JSON)."""
     header = ["entry", "problem", "claimed", "ours", "ours/claimed", "verdict", "flags / notes"]
     rows = []
-    for j in judgements:
-        ours = j.status + ("" if j.speedup is None else f" {j.speedup:.3g}x")
-        marks = [*(j.result.flags if j.result else []), *j.notes]
-        rows.append([j.entry.label, j.entry.problem, j.entry.claim_text(), ours,
-                     "-" if j.ratio is None else f"{j.ratio:.3g}", VERDICT_TEXT[j.verdict], ", ".join(marks) or "-"])
+    for j in entries:
+        ours = j["status"] + ("" if j["speedup"] is None else f" {j['speedup']:.3g}x")
+        rows.append([j["label"], j["problem"], claim_text(j["claimed_correct"], j["claimed_speedup"]), ours,
+                     "-" if j["ratio"] is None else f"{j['ratio']:.3g}", VERDICT_TEXT[j["verdict"]],
+                     ", ".join([*j["flags"], *j["notes"]]) or "-"])
     return header, rows
 
 
@@ -48,11 +50,11 @@ def _rich(header, rows, title) -> Table:
 
 
 def rich_tables(judgements: list[Judgement], sums: list[GroupSummary], tolerance: float) -> list[Table]:
-    return [_rich(*entry_rows(judgements), "Audit: published claims against our evaluation"),
+    return [_rich(*entry_rows([j.to_dict() for j in judgements]), "Audit: published claims against our evaluation"),
             _rich(*summary_rows(sums, tolerance), "Audit summary (" + holds_definition(tolerance) + ")")]
 
 
-def _md(header, rows) -> str:
+def markdown_table(header, rows) -> str:
     cell = lambda s: s.replace("|", "\\|")  # noqa: E731
     return "\n".join(["| " + " | ".join(map(cell, header)) + " |", "|" + "---|" * len(header),
                       *["| " + " | ".join(map(cell, r)) + " |" for r in rows]])
@@ -62,8 +64,8 @@ def to_markdown(judgements: list[Judgement], sums: list[GroupSummary], tolerance
     parts = ["# Audit of published kernels", ""]
     if context:
         parts += [context, ""]
-    parts += [holds_definition(tolerance), "", "## Summary", "", _md(*summary_rows(sums, tolerance)), "",
-              "## Entries", "", _md(*entry_rows(judgements)), ""]
+    parts += [holds_definition(tolerance), "", "## Summary", "", markdown_table(*summary_rows(sums, tolerance)), "",
+              "## Entries", "", markdown_table(*entry_rows([j.to_dict() for j in judgements])), ""]
     return "\n".join(parts)
 
 

@@ -106,6 +106,14 @@ class GroupSummary:
                 "claimed_fast_p": {f"{p:g}": v for p, v in self.claimed_fast.items()},
                 "our_fast_p": {f"{p:g}": v for p, v in self.our_fast.items()}}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "GroupSummary":
+        """Inverse of to_dict (e.g. the `summary` of an audit JSON)."""
+        return cls(group=d["group"], entries=d["entries"], claims=d["claims"],
+                   counts={v: d.get(v, 0) for v in (*VERDICTS, "no_claim")}, geomean_ratio=d["geomean_ratio"],
+                   ratios=d["ratios"], claimed_fast={float(p): v for p, v in d["claimed_fast_p"].items()},
+                   our_fast={float(p): v for p, v in d["our_fast_p"].items()})
+
 
 def summarize(judgements: list[Judgement], group: str = "all", ps=(0.0, 1.0)) -> GroupSummary:
     counts = {v: sum(j.verdict == v for j in judgements) for v in (*VERDICTS, "no_claim")}

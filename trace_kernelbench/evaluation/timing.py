@@ -55,12 +55,16 @@ def time_callable(fn: Callable[[], object], device: torch.device, cfg: TimingCon
     """Time `fn()`; `before_each` (untimed) runs before every call (e.g. to prepare fresh inputs)."""
     cuda = device.type == "cuda"
     flush = L2Flusher(device) if cuda else None
-    for _ in range(max(0, cfg.warmup_runs)):
-        if before_each:
+    runs, t_warm = 0, time.perf_counter()
+    while runs < cfg.warmup_runs or time.perf_counter() - t_warm < cfg.warmup_seconds:
+        if before_each and runs < cfg.warmup_runs:    # the extra warm-up calls only heat the device
             before_each()
         fn()
-    if cuda:
-        torch.cuda.synchronize(device)
+        if cuda:
+            torch.cuda.synchronize(device)    # warm-up time is device time, not time spent queueing launches
+        runs += 1
+        if runs >= 10_000:
+            break
     samples: list[float] = []
     spent = 0.0
     while len(samples) < cfg.max_runs:

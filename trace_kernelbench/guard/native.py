@@ -42,8 +42,9 @@ _LOOP = re.compile(r"\b(for|while)\s*\(|#\s*pragma\s+omp|\bparallel_for\b")
 HAZARDS: list[tuple[str, re.Pattern, str]] = [
     ("concurrency", re.compile(r"\bstd::(?:thread|jthread|async)\b|\bpthread_create\b|\.detach\s*\(|\bfork\s*\(|"
                                r"\bvfork\b|\bexecv\w*\s*\(|\bexecl\w*\s*\(|\bsystem\s*\(|\bpopen\s*\(|"
-                               r"\bsignal\s*\(|\bsigaction\b|\balarm\s*\(|\bsetitimer\b|\b_?exit\s*\(|\bkill\s*\("),
-     "threads, processes, signals or exit in native code"),
+                               r"\bsignal\s*\(|\bsigaction\b|\balarm\s*\(|\bsetitimer\b|\bkill\s*\("),
+     "threads, processes or signals in native code"),
+    # not exit(): error-check macros call it, and an exit cannot pay (no signed result -> runtime_error)
     ("memory_tampering", re.compile(r"/proc/self|\bmprotect\s*\(|\bdlsym\s*\(|\bdlopen\s*\(|\bRTLD_\w+|"
                                     r"\bprocess_vm_\w+|\bptrace\s*\(|_GLOBAL_OFFSET_TABLE_|\b__libc_\w+|"
                                     r"\bPyObject_SetAttr\w*|\bPyDict_SetItem\w*|\bPyImport_\w+|\bPyRun_\w+|"
