@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU validation in one go, for a CUDA machine (the lent H200, or any CUDA box with torch + numpy):
-#   bash scripts/gpu_validate.sh [STEP ...]     steps: env tests solutions bench guard quickstart audit (default: all)
+#   bash scripts/gpu_validate.sh [STEP ...]     steps: env tests solutions bench guard quickstart audit repro
+#                                                (default: all but repro)
 #   bash scripts/gpu_validate.sh env solutions,quickstart tests,guard
 #       an argument with commas is a lane: lanes run side by side, lane i pinned to GPU i and to its share of the
 #       cores (a 2-GPU machine does two lanes at once); plain steps run one after the other, with every GPU.
@@ -40,7 +41,8 @@ for s in "$@"; do
     solutions) step solutions python3 scripts/solution_results.py --out "$OUT/solutions.json" ;;
     bench) step bench bash -c "python3 -m trace_kernelbench.cli.main bench --json > '$OUT/bench.json' 2> '$OUT/bench.err'; rc=\$?; tail -25 '$OUT/bench.err'; exit \$rc" ;;
     guard) step guard bash -c "python3 -m pytest tests/test_guard.py -m gpu -q -p no:cacheprovider \${PYTEST_K:+-k \"\$PYTEST_K\"} 2>&1 | tee '$OUT/guard.log' | tail -15;
-          python3 -m trace_kernelbench.guard.overhead --device cuda --size full --backend cuda relu softmax matmul_square --rounds 3 2>&1 | tee -a '$OUT/guard.log' | tail -12" ;;
+          python3 -m trace_kernelbench.guard.overhead --device cuda --size full --backend cuda relu softmax matmul_square --rounds 3 > '$OUT/overhead.json' 2>> '$OUT/guard.log'" ;;
+    repro) step repro bash -c "python3 -m trace_kernelbench.evaluation.reproducibility --device cuda --size full relu softmax matmul_square --repeats 4 > '$OUT/repro.json' 2> '$OUT/repro.err'; rc=\$?; tail -5 '$OUT/repro.err'; exit \$rc" ;;
     quickstart) step quickstart bash -c "python3 -m trace_kernelbench.cli.main run configs/quickstart.yaml --set output_dir=/tmp/tkb-quickstart 2>&1 | tee '$OUT/quickstart.log' | tail -25; cp /tmp/tkb-quickstart/summary.json '$OUT/quickstart_summary.json'" ;;
     audit) step audit bash -c "python3 scripts/audit_tracebench.py .device/tracebench-results --kernelbench-dir external/KernelBench --device cuda --out '$OUT/audit.json' 2>&1 | tee '$OUT/audit.log' | tail -30" ;;
     *) echo "unknown step '$s'"; return 2 ;;

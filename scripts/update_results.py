@@ -83,6 +83,39 @@ def render_audit(out: Path) -> str | None:
                       markdown_table(*entry_rows(d["entries"])), ""])
 
 
+def render_overhead(out: Path) -> str | None:
+    """overhead.json (python -m trace_kernelbench.guard.overhead): wall time per warm evaluation with and without
+    the guard, and where the guard's time goes."""
+    p = out / "overhead.json"
+    if not p.exists():
+        return None
+    d = json.loads(p.read_text())
+    lines = [f"Guard overhead per warm evaluation (build and reference timing cached): {d['overhead_pct']}% in total.",
+             "", "| problem | with guard s | without s | overhead % | guard work s | largest guard sections s |",
+             "|---|---|---|---|---|---|"]
+    for r in d["rows"]:
+        top = ", ".join(f"{k} {v:.3f}" for k, v in list(r.get("guard_sections_s", {}).items())[:4]) or "-"
+        lines.append(f"| {r['problem']} | {r['with_guard_s']} | {r['without_guard_s']} | {r['overhead_pct']} | "
+                     f"{r['guard_work_s']} | {top} |")
+    return "\n".join(lines) + "\n"
+
+
+def render_repro(out: Path) -> str | None:
+    """repro.json (python -m trace_kernelbench.evaluation.reproducibility): speedup spread over fresh evaluations."""
+    p = out / "repro.json"
+    if not p.exists():
+        return None
+    d = json.loads(p.read_text())
+    lines = ["The same kernel evaluated repeatedly, each time in a fresh worker with the reference re-timed; spread = "
+             "(max - min) / min.", "", "| problem | repeats | speedup (median) | speedup spread | reference spread | "
+             "candidate spread |", "|---|---|---|---|---|---|"]
+    pct = lambda x: "-" if x is None else f"{100 * x:.2f}%"  # noqa: E731
+    for r in d["rows"]:
+        lines.append(f"| {r['problem']} | {len(r['runs'])} | {_fmt(r['speedup_median'])} | {pct(r['speedup_spread'])}"
+                     f" | {pct(r['ref_spread'])} | {pct(r['candidate_spread'])} |")
+    return "\n".join(lines) + "\n"
+
+
 def render_text_tail(filename: str, lines: int = 40):
     def render(out: Path) -> str | None:
         p = out / filename
@@ -99,6 +132,8 @@ SECTIONS = {
     "gpu_tests": render_text_tail("gpu_tests.log", 70),
     "bench": render_bench,
     "guard": render_text_tail("guard.log", 50),
+    "overhead": render_overhead,
+    "repro": render_repro,
     "quickstart": render_text_tail("quickstart.log", 30),
     "audit": render_audit,
 }

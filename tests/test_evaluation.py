@@ -299,3 +299,14 @@ def test_warm_up_lasts_its_minimum_time_and_prepares_inputs_only_for_counted_run
     assert stats.count == 3
     assert len(calls) - 3 >= 0.06 / 0.005 / 2          # warm-up went on past its 2 counted runs
     assert len(prepared) == 2 + 3
+
+
+def test_reproducibility_tool_re_times_the_reference_every_repeat():
+    """The tool behind the "two runs differ by under 2%" check: every repeat is a fresh evaluation whose reference
+    was measured (not taken from the baseline cache), and the spreads are computed from those repeats."""
+    from trace_kernelbench.evaluation.reproducibility import measure, spread
+    assert spread([1.0, 1.02]) == pytest.approx(0.02) and spread([1.0]) is None
+    (row,) = measure(["relu"], "cpp", "cpu", "small", repeats=2)
+    assert [x["ref_source"] for x in row["runs"]] == ["measured", "measured"]
+    assert all(x["speedup"] == pytest.approx(x["ref_ms"] / x["ms"]) for x in row["runs"])
+    assert row["speedup_spread"] == pytest.approx(spread([x["speedup"] for x in row["runs"]]))

@@ -78,13 +78,15 @@ def test_segfault_and_exit_on_gpu_are_runtime_errors(evaluator, forward, expecte
 
 
 def test_the_same_kernel_timed_in_two_runs_differs_by_under_two_percent(evaluator):
-    speedups = []
+    speedups, times = [], []
     for _ in range(2):
         shutil.rmtree(cache_root() / "baselines", ignore_errors=True)   # measure the reference afresh too
         r = evaluator.evaluate(cuda_req(solution_source("cuda", "relu")))
         assert r.status == Status.CORRECT
         speedups.append(r.speedup)
-    assert abs(speedups[0] - speedups[1]) / speedups[0] < 0.02, speedups
+        times.append({"ref_ms": r.ref_runtime_ms, "ms": r.runtime_ms, "runs": r.timing["candidate"].count,
+                      "ref_runs": r.timing["reference"].count})
+    assert abs(speedups[0] - speedups[1]) / speedups[0] < 0.02, (speedups, times)   # times: which side moved
 
 
 @pytest.mark.parametrize("problem", list_problems("embedded"), ids=lambda p: p.id)

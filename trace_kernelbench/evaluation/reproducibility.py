@@ -1,0 +1,75 @@
+"""Measure how reproducible a speedup is: the same kernel evaluated several times, each time in a fresh worker with
+the reference re-timed (its baseline cache entry removed), and the spread of speedup, reference and candidate times.
+
+    python -m trace_kernelbench.evaluation.reproducibility --device cuda --size full relu softmax --repeats 5
+
+Spread is (max - min) / min over the repeats: "two runs of the same kernel differ by under 2%" means a spread under
+0.02 for two repeats. The reference and candidate columns tell which side moved. Builds are warmed first.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+
+
+def spread(values: list[float]) -> float | None:
+    """(max - min) / min; None when there is nothing to compare."""
+    vals = [v for v in values if v is not None]
+    if len(vals) < 2 or min(vals) <= 0:
+        return None
+    return (max(vals) - min(vals)) / min(vals)
+
+
+def measure(problems: list[str], backend: str, device: str, size: str, repeats: int) -> list[dict]:
+    from trace_kernelbench.evaluation.build import cache_root
+    from trace_kernelbench.evaluation.isolated import IsolatedEvaluator
+    from trace_kernelbench.evaluation.request import EvalRequest
+    from trace_kernelbench.evaluators import make_evaluator
+    from trace_kernelbench.problems import resolve_problem
+    from trace_kernelbench.solutions import solution_source
+
+    reqs = {n: EvalRequest.for_problem(resolve_problem(f"embedded/{n}"), solution_source(backend, n), device=device,
+                                       size=size) for n in problems}
+    with make_evaluator("local") as pre:               # builds in parallel into the shared build cache
+        pre.evaluate_many(list(reqs.values()))
+    rows = []
+    with IsolatedEvaluator() as ev:
+        for name, req in reqs.items():
+            runs = []
+            for _ in range(repeats):
+                shutil.rmtree(cache_root() / "baselines", ignore_errors=True)   # the reference is timed afresh
+                r = ev.evaluate(req)
+                if r.status.value != "correct":
+                    raise RuntimeError(f"{name}: {r.status.value}: {r.error}")
+                ref = r.timing["reference"]
+                runs.append({"speedup": r.speedup, "ref_ms": r.ref_runtime_ms, "ms": r.runtime_ms,
+                             "ref_source": ref.source if ref else None, "runs": r.timing["candidate"].count,
+                             "ref_runs": ref.count if ref else None})
+            rows.append({"problem": name, "runs": runs,
+                         "speedup_median": statistics.median(x["speedup"] for x in runs),
+                         "speedup_spread": spread([x["speedup"] for x in runs]),
+                         "ref_spread": spread([x["ref_ms"] for x in runs]),
+                         "candidate_spread": spread([x["ms"] for x in runs])})
+    return rows
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("problems", nargs="*", default=["relu", "softmax", "matmul_square"])
+    ap.add_argument("--backend", default="cuda", choices=("cpp", "triton", "cuda"))
+    ap.add_argument("--device", default="cuda", choices=("cpu", "cuda"))
+    ap.add_argument("--size", default="full", choices=("small", "full"))
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args(argv)
+    if args.repeats < 2:
+        ap.error("--repeats must be at least 2")
+    rows = measure(args.problems, args.backend, args.device, args.size, args.repeats)
+    worst = max((r["speedup_spread"] or 0.0) for r in rows)
+    print(json.dumps({"rows": rows, "worst_speedup_spread": worst}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
