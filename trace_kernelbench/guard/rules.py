@@ -16,6 +16,9 @@ from dataclasses import asdict, dataclass, field
 
 POLICIES = ("strict", "kernelbench", "off")
 DEFAULT_POLICY = "kernelbench"
+# environment variables a candidate may set or read: build settings (the env_tampering and env_or_file_access rules)
+BUILD_ENV = frozenset({"TORCH_CUDA_ARCH_LIST", "MAX_JOBS", "CXX", "CC", "CUDA_HOME", "CUDA_PATH",
+                       "TORCH_EXTENSIONS_DIR", "NVCC_APPEND_FLAGS", "NVCC_PREPEND_FLAGS", "TORCH_NVCC_FLAGS"})
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,296 @@
+"""Process-state integrity: trusted functions, classes, precision flags, environment, threads, tracing hooks and
+the reference model's state are snapshotted before the candidate loads, then verified (and restored) after each
+phase."""
+from __future__ import annotations
+
+import math
+import os
+import random
+import secrets
+import statistics
+import sys
+import threading
+import time
+import types
+
+import torch
+
+from trace_kernelbench.guard.rules import BUILD_ENV
+from trace_kernelbench.guard.runtime.tensors import bitwise_equal
+from trace_kernelbench.guard.runtime.trusted import enumerate_threads
+
+ALLOWED_ENV_CHANGES = BUILD_ENV | {
+    # set by torch and Triton themselves (the profiler this guard runs, torch.compile's caches)
+    "DISABLE_CUPTI_LAZY_REINIT", "TEARDOWN_CUPTI", "TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR", "TRITON_PTXAS_PATH",
+    "TRITON_LIBDEVICE_PATH", "PATH"}
+PRECISION_FLAGS = ("cuda.matmul.allow_tf32", "cudnn.allow_tf32", "float32_matmul_precision", "default_dtype",
+                   "cuda.matmul.allow_fp16_reduced_precision_reduction",
+                   "cuda.matmul.allow_bf16_reduced_precision_reduction")
+
+
+class Restore:
+    """Where a snapshotted object lives, so a replaced one can be put back."""
+
+    __slots__ = ("owner", "name", "value", "label", "kind")
+
+    def __init__(self, owner, name, value, label, kind):
+        self.owner, self.name, self.value, self.label, self.kind = owner, name, value, label, kind
+
+
+
+class ProcessStateMixin:
+    # ------------------------------------------------------------------------------------------ snapshot / verify
+    def _trusted_modules(self) -> list:
+        import json
+        import json.encoder
+        import hashlib
+        import hmac as _hmac
+        import builtins
+        mods = [time, os, os.path, json, json.encoder, math, statistics, secrets, hashlib, _hmac, builtins, threading,
+                sys, random, torch, torch.cuda, torch.nn.functional, torch.autograd, torch.nn.modules.module,
+                torch.backends, torch.random]
+        for name in list(sys.modules):
+            if name.startswith("trace_kernelbench.evaluation") or name.startswith("trace_kernelbench.guard"):
+                m = sys.modules.get(name)
+                if isinstance(m, types.ModuleType):
+                    mods.append(m)
+        return mods
+
+    def _trusted_classes(self) -> list:
+        classes = [torch.Tensor, torch._C.TensorBase if hasattr(torch._C, "TensorBase") else torch.Tensor,
+                   torch.nn.Module, torch.nn.Parameter, torch.cuda.Event, torch.cuda.Stream, torch.Generator,
+                   threading.Thread, json_encoder_class()]
+        for obj in vars(torch.nn.modules).values():
+            if isinstance(obj, type) and issubclass(obj, torch.nn.Module):
+                classes.append(obj)
+        for name in list(sys.modules):
+            if name.startswith("trace_kernelbench.evaluation") or name.startswith("trace_kernelbench.guard"):
+                m = sys.modules.get(name)
+                for obj in list(vars(m).values()) if m else []:
+                    if isinstance(obj, type) and getattr(obj, "__module__", "") == name:
+                        classes.append(obj)
+        return classes
+
+    def snapshot(self, reference_module=None, reference_model=None, extra_modules=()) -> None:
+        """Record everything the candidate must not change. Call before the candidate is imported."""
+        if not self.enabled:
+            return
+        with self.timer("snapshot"):
+            snap: list[Restore] = []
+            seen_mods: set[int] = set()
+            extra = [m for m in extra_modules if isinstance(m, types.ModuleType)]
+            for m in self._trusted_modules() + extra + ([reference_module] if reference_module is not None else []):
+                if id(m) in seen_mods:
+                    continue
+                seen_mods.add(id(m))
+                d = vars(m)
+                for k, v in list(d.items()):
+                    if callable(v) or isinstance(v, (type, types.ModuleType)):
+                        snap.append(Restore(m, k, v, f"{m.__name__}.{k}", "module"))
+            seen_cls: set[int] = set()
+            classes = self._trusted_classes() + list(self._extra_classes)
+            for m in extra:
+                classes += [o for o in vars(m).values() if isinstance(o, type) and o.__module__ == m.__name__]
+            if reference_model is not None:
+                classes.append(type(reference_model))
+            for c in classes:
+                if id(c) in seen_cls:
+                    continue
+                seen_cls.add(id(c))
+                for k, v in list(vars(c).items()):
+                    snap.append(Restore(c, k, v, f"{getattr(c, '__qualname__', c)}.{k}", "class"))
+                snap.append(Restore(c, None, frozenset(vars(c)), f"{getattr(c, '__qualname__', c)}", "keys"))
+            for name in list(sys.modules):
+                if name.startswith(("trace_kernelbench.evaluation", "trace_kernelbench.guard")) or name in (
+                        "torch", "time", "os", "json"):
+                    snap.append(Restore(sys.modules, name, sys.modules[name], f"sys.modules[{name!r}]", "mapping"))
+            self._snap = snap
+            self._flags0 = self.precision_flags()
+            self._env0 = dict(os.environ)
+            self._threads0 = {t.ident for t in enumerate_threads()}
+            self._os_threads0 = self.os_threads()
+            self._trace0 = (sys.gettrace(), sys.getprofile(),
+                            getattr(threading, "gettrace", lambda: None)(),
+                            getattr(threading, "getprofile", lambda: None)())
+            self._stacks0 = self._mode_stacks()
+            import torch.nn.modules.module as nnm
+            self._hooks0 = {k: len(v) for k, v in vars(nnm).items() if k.startswith("_global_") and hasattr(v, "__len__")}
+            self._ref_state = []
+            if reference_model is not None:
+                for name, t in list(reference_model.state_dict(keep_vars=True).items()):
+                    if isinstance(t, torch.Tensor) and t.numel():
+                        idx = self._secret_positions(t)
+                        self._ref_state.append((name, t, idx, self._sample(t, idx)))
+                self._ref_hooks0 = self._module_hooks(reference_model)
+                self._ref_model = reference_model
+
+    @staticmethod
+    def _module_hooks(model) -> int:
+        n = 0
+        for m in model.modules():
+            for attr in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_forward_hooks_with_kwargs",
+                         "_forward_pre_hooks_with_kwargs", "_state_dict_hooks", "_load_state_dict_pre_hooks"):
+                n += len(getattr(m, attr, {}) or {})
+            n += len(type(m).__dict__) + int("forward" in vars(m))
+        return n
+
+    def _secret_positions(self, t: torch.Tensor) -> torch.Tensor:
+        """Up to 4096 positions of a tensor, drawn with this job's secret randomness (cheap to re-read, and a
+        candidate cannot know which entries are watched)."""
+        n = t.numel()
+        k = min(n, 4096)
+        pos = sorted(self._rng.sample(range(n), k)) if n > k else list(range(n))
+        return torch.tensor(pos, dtype=torch.long, device=t.device)
+
+    @staticmethod
+    def _sample(t: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        return t.detach().reshape(-1).index_select(0, idx).clone()
+
+    @staticmethod
+    def _mode_stacks() -> tuple:
+        f = getattr(torch._C, "_len_torch_function_stack", None)
+        d = getattr(torch._C, "_len_torch_dispatch_stack", None)
+        return (f() if f else 0, d() if d else 0)
+
+    @staticmethod
+    def os_threads() -> int:
+        try:
+            return len(os.listdir("/proc/self/task"))
+        except OSError:
+            return threading.active_count()
+
+    @staticmethod
+    def precision_flags() -> dict:
+        b = torch.backends
+        flags = {
+            "cuda.matmul.allow_tf32": b.cuda.matmul.allow_tf32,
+            "cudnn.allow_tf32": b.cudnn.allow_tf32,
+            "float32_matmul_precision": torch.get_float32_matmul_precision(),
+            "default_dtype": str(torch.get_default_dtype()),
+            "cuda.matmul.allow_fp16_reduced_precision_reduction":
+                getattr(b.cuda.matmul, "allow_fp16_reduced_precision_reduction", None),
+            "cuda.matmul.allow_bf16_reduced_precision_reduction":
+                getattr(b.cuda.matmul, "allow_bf16_reduced_precision_reduction", None),
+            "cudnn.benchmark": b.cudnn.benchmark,
+            "cudnn.deterministic": b.cudnn.deterministic,
+            "cudnn.enabled": b.cudnn.enabled,
+            "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
+            "num_threads": torch.get_num_threads(),
+        }
+        return {k: (v if isinstance(v, (bool, int, float, str)) or v is None else str(v)) for k, v in flags.items()}
+
+    def verify(self, phase: str) -> list[str]:
+        """Compare everything snapshotted; report (and restore) what changed. Returns the flags raised."""
+        if not self.enabled or not self._snap:
+            return []
+        before = self.flagged()
+        with self.timer("verify"):
+            changed: list[str] = []
+            for r in self._snap:
+                if r.kind == "keys":
+                    now = frozenset(vars(r.owner))
+                    extra = sorted(k for k in now - r.value if not k.startswith("_abc_") and k != "__slotnames__")
+                    if extra:
+                        changed.append(f"{r.label}.{extra[0]} (added)")
+                        for k in extra:
+                            try:
+                                type.__delattr__(r.owner, k)
+                            except (TypeError, AttributeError):
+                                pass
+                    continue
+                if r.kind == "mapping":
+                    cur = r.owner.get(r.name)
+                    if cur is not r.value:
+                        changed.append(r.label)
+                        r.owner[r.name] = r.value
+                    continue
+                d = vars(r.owner)
+                cur = d.get(r.name, _MISSING)
+                if cur is not r.value:
+                    changed.append(r.label)
+                    try:
+                        if r.kind == "module":
+                            d[r.name] = r.value
+                        else:
+                            type.__setattr__(r.owner, r.name, r.value)
+                    except (TypeError, AttributeError):
+                        pass
+            trace = (sys.gettrace(), sys.getprofile(), getattr(threading, "gettrace", lambda: None)(),
+                     getattr(threading, "getprofile", lambda: None)())
+            if trace != self._trace0:
+                changed.append("sys.settrace/setprofile hook")
+                sys.settrace(self._trace0[0])
+                sys.setprofile(self._trace0[1])
+                threading.settrace(self._trace0[2]) if hasattr(threading, "settrace") else None
+                threading.setprofile(self._trace0[3]) if hasattr(threading, "setprofile") else None
+            if self._mode_stacks() != self._stacks0:
+                changed.append("a torch function/dispatch mode was left active")
+            import torch.nn.modules.module as nnm
+            hooks = {k: len(v) for k, v in vars(nnm).items() if k.startswith("_global_") and hasattr(v, "__len__")}
+            for k, n in hooks.items():
+                if n != self._hooks0.get(k, 0):
+                    changed.append(f"torch.nn global hook registry {k}")
+            if changed:
+                self.add("patched_function", f"after {phase}: {', '.join(changed[:4])}"
+                         + (f" and {len(changed) - 4} more" if len(changed) > 4 else ""))
+            flags = self.precision_flags()
+            diff = {k: (self._flags0.get(k), v) for k, v in flags.items() if self._flags0.get(k) != v}
+            prec = {k: v for k, v in diff.items() if k in PRECISION_FLAGS}
+            other = {k: v for k, v in diff.items() if k not in PRECISION_FLAGS}
+            if prec:
+                k, (a, b) = next(iter(prec.items()))
+                self.add("precision_flags_changed", f"after {phase}: {k} {a} -> {b}")
+            if other:
+                k, (a, b) = next(iter(other.items()))
+                self.add("global_state_change", f"after {phase}: {k} {a} -> {b}")
+            self._restore_flags()
+            env = dict(os.environ)
+            keys = {k for k in set(env) | set(self._env0) if env.get(k) != self._env0.get(k) and k not in ALLOWED_ENV_CHANGES}
+            if keys:
+                self.add("env_tampering", f"after {phase}: environment variable {sorted(keys)[0]} changed")
+            threads = [t for t in enumerate_threads() if t.ident not in self._threads0 and t.is_alive()]
+            if threads:
+                self.add("thread_started", f"after {phase}: thread {threads[0].name!r} is running")
+            self.facts[f"os_threads_after_{phase}"] = self.os_threads()
+            self.check_reference_state(phase)
+        return sorted(self.flagged() - before)
+
+    def check_reference_state(self, phase: str) -> None:
+        """The reference model's parameters and buffers must be as the reference itself left them."""
+        model = getattr(self, "_ref_model", None)
+        if model is not None and self._module_hooks(model) != self._ref_hooks0:
+            self.add("evaluator_access", f"after {phase}: hooks or methods were added to the reference model")
+        for name, t, idx, values in self._ref_state:
+            if not bitwise_equal(self._sample(t, idx), values):
+                self.add("evaluator_access", f"after {phase}: the reference model's {name} was modified")
+                break
+
+    def reference_ran(self) -> None:
+        """The guard ran the reference (which may update its own buffers, e.g. batch-norm statistics)."""
+        self._ref_state = [(name, t, idx, self._sample(t, idx)) for name, t, idx, _ in self._ref_state]
+
+    def _restore_flags(self) -> None:
+        f = self._flags0
+        if not f:
+            return
+        b = torch.backends
+        try:
+            b.cuda.matmul.allow_tf32 = f["cuda.matmul.allow_tf32"]
+            b.cudnn.allow_tf32 = f["cudnn.allow_tf32"]
+            torch.set_float32_matmul_precision(f["float32_matmul_precision"])
+            b.cudnn.benchmark = f["cudnn.benchmark"]
+            b.cudnn.deterministic = f["cudnn.deterministic"]
+            b.cudnn.enabled = f["cudnn.enabled"]
+            if torch.get_num_threads() != f["num_threads"]:
+                torch.set_num_threads(f["num_threads"])
+        except (RuntimeError, AttributeError, KeyError, TypeError):
+            pass
+
+
+
+_MISSING = object()
+
+
+def json_encoder_class():
+    import json
+    return json.JSONEncoder
