@@ -145,18 +145,8 @@ def load_run(path: str | Path) -> Run:
 
 
 def _read_config(path: Path) -> dict:
-    if not path.is_file():
-        return {}
-    import yaml
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise UserError(f"cannot read {path}: {str(e).splitlines()[0]}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: expected a mapping at the top level")
-    return data
+    from trace_kernelbench.runner.config import read_yaml
+    return read_yaml(path) if path.is_file() else {}
 
 
 def _read_summary(path: Path) -> dict | None:
