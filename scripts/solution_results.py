@@ -8,10 +8,8 @@ import json
 import sys
 import time
 
-from trace_kernelbench.evaluation.request import EvalRequest
 from trace_kernelbench.evaluators import make_evaluator
-from trace_kernelbench.problems import resolve_problem
-from trace_kernelbench.solutions import solution_names, solution_source
+from trace_kernelbench.solutions import solution_names, solution_request
 
 
 def main() -> int:
@@ -25,8 +23,7 @@ def main() -> int:
     backends = (args.backends or ("cuda,triton" if gpu else "cpp,triton")).split(",")
     size = args.size or ("full" if gpu else "small")
     pairs = [(b, n) for b in backends for n in solution_names(b)]
-    reqs = [EvalRequest.for_problem(resolve_problem(f"embedded/{n}"), solution_source(b, n), size=size)
-            for b, n in pairs]
+    reqs = [solution_request(b, n, size=size) for b, n in pairs]
     t0 = time.monotonic()
     with make_evaluator("local") as ev:
         results = ev.evaluate_many(reqs)

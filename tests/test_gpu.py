@@ -11,7 +11,7 @@ from trace_kernelbench.evaluation.loading import load_problem_module
 from trace_kernelbench.evaluation.request import EvalRequest
 from trace_kernelbench.evaluation.result import Status
 from trace_kernelbench.problems import list_problems, resolve_problem
-from trace_kernelbench.solutions import solution_names, solution_source
+from trace_kernelbench.solutions import solution_names, solution_request, solution_source
 
 pytestmark = pytest.mark.gpu
 
@@ -28,7 +28,7 @@ def cuda_req(source: str, problem=RELU, **kw) -> EvalRequest:
 def solution_results():
     """All CUDA solutions through the local evaluator at once, so builds run in parallel."""
     from trace_kernelbench.evaluators import make_evaluator
-    reqs = [cuda_req(solution_source("cuda", n), problem=resolve_problem(f"embedded/{n}")) for n in CUDA_SOLUTIONS]
+    reqs = [solution_request("cuda", n, device="cuda") for n in CUDA_SOLUTIONS]
     with make_evaluator("local") as ev:
         results = ev.evaluate_many(reqs)
     return dict(zip(CUDA_SOLUTIONS, results))

@@ -25,13 +25,10 @@ def spread(values: list[float]) -> float | None:
 def measure(problems: list[str], backend: str, device: str, size: str, repeats: int) -> list[dict]:
     from trace_kernelbench.evaluation.build import cache_root
     from trace_kernelbench.evaluation.isolated import IsolatedEvaluator
-    from trace_kernelbench.evaluation.request import EvalRequest
     from trace_kernelbench.evaluators import make_evaluator
-    from trace_kernelbench.problems import resolve_problem
-    from trace_kernelbench.solutions import solution_source
+    from trace_kernelbench.solutions import solution_request
 
-    reqs = {n: EvalRequest.for_problem(resolve_problem(f"embedded/{n}"), solution_source(backend, n), device=device,
-                                       size=size) for n in problems}
+    reqs = {n: solution_request(backend, n, device=device, size=size) for n in problems}
     with make_evaluator("local") as pre:               # builds in parallel into the shared build cache
         pre.evaluate_many(list(reqs.values()))
     rows = []

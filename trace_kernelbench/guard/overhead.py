@@ -25,18 +25,13 @@ def _wait_ready(ev) -> None:
 
 def measure(problems: list[str], backend: str, device: str, size: str, rounds: int, timing=None) -> list[dict]:
     from trace_kernelbench.evaluation.isolated import IsolatedEvaluator
-    from trace_kernelbench.evaluation.request import EvalRequest
-    from trace_kernelbench.guard.gate import BYPASS_ENV
-    from trace_kernelbench.problems import resolve_problem
-    from trace_kernelbench.solutions import solution_source
-
     from trace_kernelbench.evaluators import make_evaluator
+    from trace_kernelbench.guard.gate import BYPASS_ENV
+    from trace_kernelbench.solutions import solution_request
+
     rows = []
-    reqs = {}
-    for name in problems:
-        p = resolve_problem(f"embedded/{name}")
-        kw = {"timing": timing} if timing is not None else {}
-        reqs[name] = EvalRequest.for_problem(p, solution_source(backend, name), device=device, size=size, **kw)
+    kw = {"timing": timing} if timing is not None else {}
+    reqs = {name: solution_request(backend, name, device=device, size=size, **kw) for name in problems}
     with make_evaluator("local") as pre:                 # builds in parallel into the shared build cache
         pre.evaluate_many(list(reqs.values()))
     with IsolatedEvaluator() as ev:

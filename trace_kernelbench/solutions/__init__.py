@@ -19,3 +19,12 @@ def solution_source(backend: str, problem: str) -> str:
     if not path.is_file():
         raise FileNotFoundError(f"no {backend} solution for embedded/{problem}")
     return path.read_text()
+
+
+def solution_request(backend: str, problem: str, **request_options):
+    """An EvalRequest for embedded/<problem> with its known-good <backend> solution as the candidate (benchmarks,
+    measurement tools and GPU checks)."""
+    from trace_kernelbench.evaluation.request import EvalRequest
+    from trace_kernelbench.problems import resolve_problem
+    return EvalRequest.for_problem(resolve_problem(f"embedded/{problem}"), solution_source(backend, problem),
+                                   **request_options)
