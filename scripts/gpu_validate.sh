@@ -17,8 +17,12 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
 steps=${*:-env tests solutions bench guard quickstart audit}
+KNOWN=" env tests solutions bench guard quickstart audit repro "
+for s in ${steps//,/ }; do
+  [[ $KNOWN == *" $s "* ]] || { echo "gpu_validate.sh: unknown step '$s' (steps:$KNOWN)" >&2; exit 2; }
+done
 
-if [ -z "${GPU_VALIDATE_WHEELS_DONE:-}" ] && ls .whl/*.whl >/dev/null 2>&1; then
+if [ -z "${GPU_VALIDATE_LANE:-}" ] && ls .whl/*.whl >/dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     && export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
 fi
@@ -45,7 +49,6 @@ for s in "$@"; do
     repro) step repro bash -c "python3 -m trace_kernelbench.evaluation.reproducibility --device cuda --size full relu softmax matmul_square --repeats 4 > '$OUT/repro.json' 2> '$OUT/repro.err'; rc=\$?; tail -5 '$OUT/repro.err'; exit \$rc" ;;
     quickstart) step quickstart bash -c "python3 -m trace_kernelbench.cli.main run configs/quickstart.yaml --set output_dir=/tmp/tkb-quickstart 2>&1 | tee '$OUT/quickstart.log' | tail -25; cp /tmp/tkb-quickstart/summary.json '$OUT/quickstart_summary.json'" ;;
     audit) step audit bash -c "python3 scripts/audit_tracebench.py .device/tracebench-results --kernelbench-dir external/KernelBench --device cuda --out '$OUT/audit.json' 2>&1 | tee '$OUT/audit.log' | tail -30" ;;
-    *) echo "unknown step '$s'"; return 2 ;;
   esac
 done
 }
@@ -56,16 +59,17 @@ run_steps "${plain[@]}"
 if ((${#lanes[@]})); then
   ncpu=$(nproc); per=$((ncpu / ${#lanes[@]}))
   for i in "${!lanes[@]}"; do
-    ( export CUDA_VISIBLE_DEVICES=$i GPU_VALIDATE_WHEELS_DONE=1; unset BUNDLE
+    ( export CUDA_VISIBLE_DEVICES=$i GPU_VALIDATE_LANE=$i; unset BUNDLE
       taskset -c "$((i * per))-$(((i + 1) * per - 1))" true 2>/dev/null && pin=(taskset -c "$((i * per))-$(((i + 1) * per - 1))") || pin=()
       IFS=, read -ra ls <<< "${lanes[$i]}"
       "${pin[@]}" bash "$0" "${ls[@]}" > "$OUT/lane$i.log" 2>&1
     ) &
   done
   wait
-  for i in "${!lanes[@]}"; do summary+=("lane $i (${lanes[$i]}): $(tail -n +1 "$OUT/lane$i.log" | grep -E '^[a-z]+: rc=' | tr '\n' ' ')"); done
+  for i in "${!lanes[@]}"; do summary+=("lane $i (${lanes[$i]}): $(grep -E '^[a-z]+: rc=' "$OUT/lane$i.log" | tr '\n' ' ')"); done
 fi
-printf '%s\n' "${summary[@]}" | tee -a "$OUT/summary.txt"
+if [ -n "${GPU_VALIDATE_LANE:-}" ]; then printf '%s\n' "${summary[@]}"   # a lane: its parent writes summary.txt
+else printf '%s\n' "${summary[@]}" | tee "$OUT/summary.txt"; fi
 if [ "${BUNDLE:-0}" = 1 ]; then
   tar czf /tmp/gpu-out.tgz -C "$OUT" . && rm -rf "${OUT:?}"/* && mv /tmp/gpu-out.tgz "$OUT/gpu-out.tgz"
 fi

@@ -32,7 +32,6 @@ class RuntimeGuard(ProcessStateMixin, LaunchCountingMixin, OutputChecksMixin, Ti
         self.sections: dict[str, float] = {}    # the same, by kind of work
         self.ext_calls: dict[str, list] = {}    # "ext.fn" -> [count, seconds]
         self.triton_launches: dict[str, int] = {}
-        self.timing_share = False
         self._own_counter = [0]                 # launches of the candidate's own kernels (ext own + triton)
         self._lib_counter = [0]
         self._snap: list[Restore] = []
@@ -49,7 +48,7 @@ class RuntimeGuard(ProcessStateMixin, LaunchCountingMixin, OutputChecksMixin, Ti
         self._gen: torch.Generator | None = None
         self._before = 0
         self.forward_seconds = 0.0
-        self.timing_share = self.enabled and self.policy == "strict" and not self.cuda
+        self.timing_share = self.enabled and self.policy == "strict" and not self.cuda   # CPU: time own functions
         self._extra_classes: list = []
 
     # ------------------------------------------------------------------------------------------ bookkeeping
