@@ -36,4 +36,4 @@ def test_overhead_and_reproducibility_outputs_render_into_results(tmp_path):
     assert f"{ov_doc['overhead_pct']}% in total" in text
     assert row["guard_sections_s"] and next(iter(row["guard_sections_s"])) in text   # where the guard's time goes
     spread = rp_doc["rows"][0]["speedup_spread"]
-    assert f"| relu | 2 | " in text and f"{100 * spread:.2f}%" in text
+    assert "| relu | 2 | " in text and f"{100 * spread:.2f}%" in text
