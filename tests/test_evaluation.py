@@ -301,6 +301,46 @@ def test_warm_up_lasts_its_minimum_time_and_prepares_inputs_only_for_counted_run
     assert len(prepared) == 2 + 3
 
 
+def test_two_sides_are_timed_in_alternating_blocks_until_both_have_their_runs():
+    """Candidate and reference alternate block by block, so drift in the machine's state hits both sides alike."""
+    from trace_kernelbench.evaluation.request import TimingConfig
+    from trace_kernelbench.evaluation.timing import Side, time_sides
+    order = []
+    cfg = TimingConfig(warmup_runs=0, warmup_seconds=0, min_runs=6, rounds=3, max_runs=50, target_rse=1.0)
+    a, b = time_sides([Side(lambda: order.append("a")), Side(lambda: order.append("b"))], torch.device("cpu"), cfg)
+    assert "".join(order) == "aabbaabbaabb"          # blocks of min_runs / rounds = 2, three rounds
+    assert a.count == b.count == 6
+
+
+def test_a_side_that_spends_its_time_budget_stops_the_timing_mid_block():
+    from trace_kernelbench.evaluation.request import TimingConfig
+    from trace_kernelbench.evaluation.timing import Side, time_sides
+    calls = {"slow": 0, "fast": 0}
+    cfg = TimingConfig(warmup_runs=0, warmup_seconds=0, min_runs=40, rounds=2, max_runs=100, max_seconds=0.1)
+    slow = Side(lambda: (calls.__setitem__("slow", calls["slow"] + 1), time.sleep(0.03)))
+    fast = Side(lambda: calls.__setitem__("fast", calls["fast"] + 1))
+    s, f = time_sides([slow, fast], torch.device("cpu"), cfg)
+    assert 3 <= s.count <= 5 and calls["slow"] == s.count    # stopped inside its first block of 20
+    assert f.count == calls["fast"] == 20                    # the other side still ran its block of that round
+
+
+def test_the_reference_interleaved_with_the_candidate_is_used_unless_it_slowed_down():
+    """A candidate can only slow the trusted reference down: beyond the tolerance, the measurement taken before any
+    candidate code existed is used instead, so disturbing the reference gains at most the tolerance."""
+    from trace_kernelbench.evaluation.result import TimingStats
+    from trace_kernelbench.evaluation.worker import REFERENCE_DRIFT_TOLERANCE, choose_reference
+
+    def stats(ms, source="measured"):
+        return TimingStats(median_ms=ms, mean_ms=ms, std_ms=0.0, min_ms=ms, max_ms=ms, count=40, ci95_ms=(ms, ms),
+                           source=source)
+    before = stats(1.0, "baseline_cache")
+    assert choose_reference(before, None) is before
+    near = choose_reference(before, stats(1.0 + REFERENCE_DRIFT_TOLERANCE / 2))
+    assert near.source == "interleaved" and near.median_ms > 1.0
+    assert choose_reference(before, stats(0.9)).median_ms == 0.9
+    assert choose_reference(before, stats(1.0 + 2 * REFERENCE_DRIFT_TOLERANCE)) is before
+
+
 def test_reproducibility_tool_re_times_the_reference_every_repeat():
     """The tool behind the "two runs differ by under 2%" check: every repeat is a fresh evaluation whose reference
     was measured (not taken from the baseline cache), and the spreads are computed from those repeats."""

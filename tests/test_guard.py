@@ -410,3 +410,31 @@ def test_guard_time_is_counted_once_when_sections_nest():
     assert g.seconds <= wall + 1e-6
     assert g.sections["inner"] >= 0.03 and g.sections["outer"] >= 0.02
     assert g.report()["runtime"]["guard_sections"].keys() == {"outer", "inner"}
+
+
+def test_settling_a_timed_call_checks_a_sampled_output_and_releases_it():
+    """Between the candidate's timed blocks the reference runs; before it does, the candidate's latest call is
+    settled: a sampled output (the first timed call's always) is compared with the reference, then dropped, so both
+    sides' allocations find the same free memory."""
+    import weakref
+    import torch
+    from trace_kernelbench.evaluation.compare import compare_outputs
+    from trace_kernelbench.guard.runtime import RuntimeGuard
+    g = RuntimeGuard({}, torch.device("cpu"))
+    outs = []
+
+    def model_new(t):
+        o = torch.full_like(t, 7.0)                 # wrong: relu of normal inputs is never all 7
+        outs.append(weakref.ref(o))
+        return o
+
+    hooks = g.timing_hooks(model_new, [torch.randn(256)], [torch.randn(256)], lambda xs: torch.relu(*xs),
+                           lambda r, o: compare_outputs(r, o, None), lambda: None)
+    hooks.before_each()
+    hooks.fn()
+    assert outs[0]() is not None and not g.findings     # nothing checked before the call is settled
+    hooks.settle()
+    hooks.settle()                                      # settling twice checks once
+    assert outs[0]() is None                            # the output is released
+    assert g.facts["timed_checks"] == 1
+    assert [f["flag"] for f in g.findings] == ["timed_output_mismatch"]

@@ -15,7 +15,7 @@ from trace_kernelbench.evaluation.result import TimingStats
 def baseline_path(req, device_name: str, torch_version: str, torch_cuda: str | None) -> Path:
     t = req.timing
     key = "\0".join([req.problem_source, req.size, device_name, torch_version, str(torch_cuda), req.precision,
-                     req.baseline, repr((t.warmup_runs, t.warmup_seconds, t.min_runs, t.max_runs, t.target_rse))])
+                     req.baseline, repr((t.warmup_runs, t.warmup_seconds, t.min_runs, t.rounds, t.max_runs, t.target_rse))])
     d = cache_root() / "baselines"
     d.mkdir(parents=True, exist_ok=True)
     return d / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")

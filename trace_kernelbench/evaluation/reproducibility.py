@@ -1,5 +1,6 @@
 """Measure how reproducible a speedup is: the same kernel evaluated several times, each time in a fresh worker with
 the reference re-timed (its baseline cache entry removed), and the spread of speedup, reference and candidate times.
+The reference time is the one interleaved with the candidate's (see evaluation.timing), as in every evaluation.
 
     python -m trace_kernelbench.evaluation.reproducibility --device cuda --size full relu softmax --repeats 5
 
@@ -40,10 +41,11 @@ def measure(problems: list[str], backend: str, device: str, size: str, repeats: 
                 r = ev.evaluate(req)
                 if r.status.value != "correct":
                     raise RuntimeError(f"{name}: {r.status.value}: {r.error}")
-                ref = r.timing["reference"]
+                before = r.timing.get("reference_before")   # measured afresh (no cache), before the candidate
                 runs.append({"speedup": r.speedup, "ref_ms": r.ref_runtime_ms, "ms": r.runtime_ms,
-                             "ref_source": ref.source if ref else None, "runs": r.timing["candidate"].count,
-                             "ref_runs": ref.count if ref else None})
+                             "ref_source": before.source if before else None,
+                             "interleaved": r.timing["reference"].source == "interleaved",
+                             "runs": r.timing["candidate"].count, "ref_runs": r.timing["reference"].count})
             rows.append({"problem": name, "runs": runs,
                          "speedup_median": statistics.median(x["speedup"] for x in runs),
                          "speedup_spread": spread([x["speedup"] for x in runs]),

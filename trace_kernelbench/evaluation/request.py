@@ -17,7 +17,8 @@ GUARD_POLICIES = ("strict", "kernelbench", "off")
 class TimingConfig:
     warmup_runs: int = 5
     warmup_seconds: float = 0.05     # and keep warming up this long: a GPU that sat idle during a build clocks up
-    min_runs: int = 20
+    min_runs: int = 40              # per side, spread over at least `rounds` alternating blocks
+    rounds: int = 5                  # candidate and reference alternate in blocks: drift hits both sides alike
     max_runs: int = 200
     target_rse: float = 0.005        # stop when std/mean/sqrt(n) falls below this (relative standard error)
     max_seconds: float = 5.0         # cap on timed-run wall time per side (reference or candidate)
@@ -50,10 +51,10 @@ class EvalRequest:
             raise UserError("field 'timing' must be an object of timing settings")
         _check_types(self.timing, _TIMING_TYPES, prefix="timing.")
         t = self.timing
-        if t.warmup_runs < 0 or t.warmup_seconds < 0 or t.min_runs < 1 or t.max_runs < t.min_runs or \
+        if t.warmup_runs < 0 or t.warmup_seconds < 0 or t.min_runs < 1 or t.rounds < 1 or t.max_runs < t.min_runs or \
                 t.max_seconds <= 0 or t.target_rse < 0:
             raise UserError("timing settings must satisfy warmup_runs >= 0, warmup_seconds >= 0, "
-                            "1 <= min_runs <= max_runs, max_seconds > 0, target_rse >= 0")
+                            "1 <= min_runs <= max_runs, rounds >= 1, max_seconds > 0, target_rse >= 0")
         if self.device not in DEVICES:
             raise UserError(f"bad device '{self.device}' (choose from {', '.join(DEVICES)})")
         if self.precision not in PRECISIONS:
@@ -109,7 +110,8 @@ _FIELD_TYPES = {
     "seed": (int, type(None)), "build_timeout_s": _NUMBER, "run_timeout_s": _NUMBER, "measure_timing": (bool,),
     "baseline": (str,), "guard_policy": (str,), "guard_speedup_factor": _NUMBER,
 }
-_TIMING_TYPES = {"warmup_runs": (int,), "warmup_seconds": _NUMBER, "min_runs": (int,), "max_runs": (int,), "target_rse": _NUMBER,
+_TIMING_TYPES = {"warmup_runs": (int,), "warmup_seconds": _NUMBER, "min_runs": (int,), "rounds": (int,), "max_runs": (int,),
+                 "target_rse": _NUMBER,
                  "max_seconds": _NUMBER}
 _TYPE_WORDS = {str: "a string", int: "an integer", float: "a number", bool: "true or false", type(None): "null"}
 

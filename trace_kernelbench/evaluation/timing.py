@@ -1,6 +1,7 @@
-"""Timing a callable: CUDA events with a device-wide synchronize and an L2 flush before every run, or a monotonic
-clock on CPU; adaptive run counts (stop when the relative standard error is small or the time budget is spent);
-robust statistics with a distribution-free 95% confidence interval of the median.
+"""Timing callables: CUDA events with a device-wide synchronize and an L2 flush before every run, or a monotonic
+clock on CPU; two sides (reference and candidate) timed in alternating blocks, so drift in the machine's state hits
+both alike; adaptive run counts (stop when the relative standard error is small or the time budget is spent); robust
+statistics with a distribution-free 95% confidence interval of the median.
 
 GPU-side: torch and the standard library only.
 """
@@ -50,43 +51,79 @@ def _rse(samples: list[float]) -> float:
     return statistics.stdev(samples) / mean / math.sqrt(len(samples)) if mean > 0 else math.inf
 
 
-def time_callable(fn: Callable[[], object], device: torch.device, cfg: TimingConfig,
-                  before_each: Callable[[], None] | None = None) -> TimingStats:
-    """Time `fn()`; `before_each` (untimed) runs before every call (e.g. to prepare fresh inputs)."""
-    cuda = device.type == "cuda"
-    flush = L2Flusher(device) if cuda else None
+class Side:
+    """One side of a timing: the call to time and what runs, untimed, before each call (e.g. fresh inputs)."""
+
+    def __init__(self, fn: Callable[[], object], before_each: Callable[[], None] | None = None):
+        self.fn, self.before_each = fn, before_each
+        self.samples: list[float] = []
+        self.spent = 0.0
+
+
+def _warm_up(side: Side, device: torch.device, cfg: TimingConfig) -> None:
     runs, t_warm = 0, time.perf_counter()
     while runs < cfg.warmup_runs or time.perf_counter() - t_warm < cfg.warmup_seconds:
-        if before_each and runs < cfg.warmup_runs:    # the extra warm-up calls only heat the device
-            before_each()
-        fn()
-        if cuda:
+        if side.before_each and runs < cfg.warmup_runs:    # the extra warm-up calls only heat the device
+            side.before_each()
+        side.fn()
+        if device.type == "cuda":
             torch.cuda.synchronize(device)    # warm-up time is device time, not time spent queueing launches
         runs += 1
         if runs >= 10_000:
             break
-    samples: list[float] = []
-    spent = 0.0
-    while len(samples) < cfg.max_runs:
-        if before_each:
-            before_each()
-        if cuda:
-            flush()
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            fn()
-            torch.cuda.synchronize(device)   # device-wide: work the candidate put on other streams counts
-            end.record()
-            end.synchronize()
-            ms = start.elapsed_time(end)
-        else:
-            t0 = time.perf_counter()
-            fn()
-            ms = (time.perf_counter() - t0) * 1e3
-        samples.append(ms)
-        spent += ms / 1e3
-        if len(samples) >= cfg.min_runs and (_rse(samples) <= cfg.target_rse or spent >= cfg.max_seconds):
+
+
+def _timed_run(side: Side, device: torch.device, flush: L2Flusher | None) -> None:
+    if side.before_each:
+        side.before_each()
+    if flush is not None:
+        flush()
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        side.fn()
+        torch.cuda.synchronize(device)   # device-wide: work the candidate put on other streams counts
+        end.record()
+        end.synchronize()
+        ms = start.elapsed_time(end)
+    else:
+        t0 = time.perf_counter()
+        side.fn()
+        ms = (time.perf_counter() - t0) * 1e3
+    side.samples.append(ms)
+    side.spent += ms / 1e3
+
+
+def time_sides(sides: list[Side], device: torch.device, cfg: TimingConfig) -> list[TimingStats]:
+    """Time every side in alternating blocks (side 1, side 2, side 1, ...), each side warmed up first.
+
+    Alternation serves the ratio of two sides: the GPU's state drifts by a few percent within and between processes
+    (clocks, power, memory placement), and blocks spread over the same period see the same drift. Each side
+    gets at least `min_runs` runs in `cfg.rounds` blocks or more; rounds continue until every side's relative
+    standard error is at most `target_rse`, a side reaches `max_runs`, or a side has spent `max_seconds`."""
+    cuda = device.type == "cuda"
+    flush = L2Flusher(device) if cuda else None
+    for side in sides:
+        _warm_up(side, device, cfg)
+    block = max(1, math.ceil(cfg.min_runs / max(1, cfg.rounds)))
+
+    def out_of_time(s: Side) -> bool:
+        return s.spent >= cfg.max_seconds and len(s.samples) >= 3
+
+    while True:
+        for side in sides:
+            for _ in range(block):
+                if len(side.samples) >= cfg.max_runs or out_of_time(side):
+                    break
+                _timed_run(side, device, flush)
+        if any(len(s.samples) >= cfg.max_runs or out_of_time(s) for s in sides):
             break
-        if spent >= cfg.max_seconds and len(samples) >= 3:
+        if all(len(s.samples) >= cfg.min_runs and _rse(s.samples) <= cfg.target_rse for s in sides):
             break
-    return summarize(samples, "cuda_event" if cuda else "perf_counter")
+    timer = "cuda_event" if cuda else "perf_counter"
+    return [summarize(s.samples, timer) for s in sides]
+
+
+def time_callable(fn: Callable[[], object], device: torch.device, cfg: TimingConfig,
+                  before_each: Callable[[], None] | None = None) -> TimingStats:
+    """Time `fn()` alone; `before_each` (untimed) runs before every call (e.g. to prepare fresh inputs)."""
+    return time_sides([Side(fn, before_each)], device, cfg)[0]

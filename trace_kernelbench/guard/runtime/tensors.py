@@ -30,6 +30,16 @@ def clone_tree(x):
     return x
 
 
+def copy_tree_into(dst, src) -> None:
+    """Copy every tensor of `src` into the tensor at the same place in `dst` (same structure, e.g. a clone_tree of
+    it): a snapshot without a new allocation."""
+    if isinstance(dst, torch.Tensor):
+        dst.copy_(src)
+    elif isinstance(dst, (list, tuple)):
+        for d, s in zip(dst, src):
+            copy_tree_into(d, s)
+
+
 def bitwise_equal(a: torch.Tensor, b: torch.Tensor) -> bool:
     if a.shape != b.shape or a.dtype != b.dtype:
         return False

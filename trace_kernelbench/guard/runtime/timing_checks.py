@@ -5,16 +5,27 @@ from __future__ import annotations
 import secrets
 import statistics
 import time
+from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
-from trace_kernelbench.guard.runtime.tensors import clone_tree, peak_bandwidth
+from trace_kernelbench.guard.runtime.tensors import clone_tree, copy_tree_into, peak_bandwidth
 from trace_kernelbench.guard.runtime.trusted import mono_ns, perf
 
 CHECK_FRACTION = 1 / 16        # share of timed calls whose output is checked (plus the first and the last)
 MAX_TIMED_CHECKS = 12
 REFRESH_FRACTION = 1 / 64      # share of input elements replaced before each timed call
 TIMER_SLACK_MS = 0.1
+
+
+@dataclass
+class TimedCalls:
+    fn: Callable[[], None]               # one timed call of the candidate
+    before_each: Callable[[], None]      # untimed, before every call: settle the previous one, refresh the inputs
+    settle: Callable[[], None]           # untimed: finish with the latest call before anything else runs
+    finish: Callable[[], None]           # after the timing
+    work: list                           # the inputs the calls read
 
 
 class TimingChecksMixin:
@@ -43,69 +54,69 @@ class TimingChecksMixin:
             fw.index_copy_(0, idx, fs.index_select(0, idx))
 
     def timing_hooks(self, model_new, base_inputs: list, other_inputs: list, call_reference, compare, sync,
-                     warmup_runs: int = 0):
-        """(fn, before_each, finish) for time_callable: every call gets refreshed inputs; a secret sample of the
-        outputs (and always the last) is checked against the reference run afterwards on clones of those inputs."""
+                     warmup_runs: int = 0) -> "TimedCalls":
+        """The candidate's side of the timing: every call gets refreshed inputs; a secret sample of the outputs (always
+        the first timed call, and the last when it ends the timing) is checked against the reference run on copies of
+        those inputs. `settle()` finishes with the latest call (check, release its output) before other work."""
         work = clone_tree(list(base_inputs))
         pools = [clone_tree(list(base_inputs)), list(other_inputs)]
+        snapshot = clone_tree(work)      # checked calls' inputs are copied here: timed calls allocate nothing new
         state = {"out": None, "clones": None, "calls": 0, "pool": 0, "before": 0, "nokernel": 0, "checks": 0,
-                 "warmup": warmup_runs}
+                 "warmup": warmup_runs, "settled": True}
 
-        def check_pending():
-            if state["clones"] is None or state["out"] is None:
+        def check(inputs, what: str):
+            self.check_reference_state("timing")
+            ref_out = call_reference(inputs)
+            self.reference_ran()
+            cmp = compare(ref_out, state["out"])
+            self.facts["timed_checks"] += 1
+            if not cmp.ok:
+                self.add("timed_output_mismatch", f"{what}: {cmp.reason}")
+
+        def settle():
+            """Account the latest call: did it launch the candidate's kernels, is its output right (when sampled);
+            then drop the output, so the next allocation (either side's) finds the same free memory."""
+            if state["settled"]:
                 return
-            with self.timer("timed_checks"):
-                self.check_reference_state("timing")
-                ref_out = call_reference(state["clones"])
-                self.reference_ran()
-                cmp = compare(ref_out, state["out"])
-                self.facts["timed_checks"] += 1
-                if not cmp.ok:
-                    self.add("timed_output_mismatch", f"timed call {state['calls']}: {cmp.reason}")
-                state["clones"] = None
+            t0, s0 = perf(), self.seconds
+            if self._own_counter[0] == state["before"]:
+                state["nokernel"] += 1
+            if state["clones"] is not None and state["out"] is not None:
+                with self.timer("timed_checks"):
+                    check(state["clones"], f"timed call {state['calls']}")
+            state["clones"], state["out"], state["settled"] = None, None, True
+            self.spent("timed_calls", t0, s0)
 
         def before_each():
+            settle()
             t0, s0 = perf(), self.seconds
-            if state["calls"]:
-                if self._own_counter[0] == state["before"]:
-                    state["nokernel"] += 1
-                check_pending()
-            state["out"] = None
             with self.timer("refresh"):
                 self.refresh(work, pools[state["pool"]])
             state["pool"] ^= 1
             first = state["calls"] == state["warmup"]
             if state["checks"] < MAX_TIMED_CHECKS and (first or self._rng.random() < CHECK_FRACTION):
-                state["clones"] = clone_tree(work)
+                copy_tree_into(snapshot, work)
+                state["clones"] = snapshot
                 state["checks"] += 1
             state["before"] = self._own_counter[0]
             self.spent("timed_calls", t0, s0)
 
         def fn():
+            state["settled"] = False
             state["out"] = model_new(*work)
             state["calls"] += 1
 
         def finish():
             t0, s0 = perf(), self.seconds
-            if state["calls"] and self._own_counter[0] == state["before"]:
-                state["nokernel"] += 1
-            if state["clones"] is None and state["out"] is not None:
-                self.check_reference_state("timing")
-                ref_out = call_reference(clone_tree(work))   # the last call's inputs are still `work`
-                self.reference_ran()
-                cmp = compare(ref_out, state["out"])
-                self.facts["timed_checks"] += 1
-                if not cmp.ok:
-                    self.add("timed_output_mismatch", f"last timed call: {cmp.reason}")
-            else:
-                check_pending()
+            if not state["settled"] and state["clones"] is None and state["out"] is not None:
+                check(clone_tree(work), "last timed call")     # the last call's inputs are still `work`
+            settle()
             if state["nokernel"] and (self.triton_names or self.ext_own or self.ext_calls):
                 self.add("kernel_not_run", f"{state['nokernel']} of {state['calls']} timed calls launched none of "
                          "the candidate's kernels")
             self.facts["timed_calls"] = state["calls"]
-            state["out"] = None
             self.spent("timed_calls", t0, s0)
-        return fn, before_each, finish, work
+        return TimedCalls(fn, before_each, settle, finish, work)
 
     def recheck(self, model_new, work: list, other_inputs: list, call_reference, compare, sync, ref_ms: float,
                 cand_ms: float, device_name: str, out_bytes: int) -> None:
