@@ -44,6 +44,7 @@ def measure(problems: list[str], backend: str, device: str, size: str, repeats: 
                 before = r.timing.get("reference_before")   # measured afresh (no cache), before the candidate
                 runs.append({"speedup": r.speedup, "ref_ms": r.ref_runtime_ms, "ms": r.runtime_ms,
                              "ref_source": before.source if before else None,
+                             "ref_before_ms": before.median_ms if before else None,
                              "interleaved": r.timing["reference"].source == "interleaved",
                              "runs": r.timing["candidate"].count, "ref_runs": r.timing["reference"].count})
             rows.append({"problem": name, "runs": runs,
