@@ -46,7 +46,11 @@ def measure(problems: list[str], backend: str, device: str, size: str, repeats: 
                              "ref_source": before.source if before else None,
                              "ref_before_ms": before.median_ms if before else None,
                              "interleaved": r.timing["reference"].source == "interleaved",
-                             "runs": r.timing["candidate"].count, "ref_runs": r.timing["reference"].count})
+                             "runs": r.timing["candidate"].count, "ref_runs": r.timing["reference"].count,
+                             # within one evaluation: a narrow interval with a wide spread means the runs agree
+                             # inside each process and move between processes
+                             "ms_ci95": list(r.timing["candidate"].ci95_ms),
+                             "ref_ci95": list(r.timing["reference"].ci95_ms)})
             rows.append({"problem": name, "runs": runs,
                          "speedup_median": statistics.median(x["speedup"] for x in runs),
                          "speedup_spread": spread([x["speedup"] for x in runs]),
