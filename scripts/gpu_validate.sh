@@ -46,7 +46,8 @@ for s in "$@"; do
     bench) step bench bash -c "python3 -m trace_kernelbench.cli.main bench --json > '$OUT/bench.json' 2> '$OUT/bench.err'; rc=\$?; tail -25 '$OUT/bench.err'; exit \$rc" ;;
     guard) step guard bash -c "python3 -m pytest tests/test_guard.py -m gpu -q -p no:cacheprovider \${PYTEST_K:+-k \"\$PYTEST_K\"} 2>&1 | tee '$OUT/guard.log' | tail -15;
           python3 -m trace_kernelbench.guard.overhead --device cuda --size full --backend cuda relu softmax matmul_square --rounds 3 > '$OUT/overhead.json' 2>> '$OUT/guard.log'" ;;
-    repro) step repro bash -c "python3 -m trace_kernelbench.evaluation.reproducibility --device cuda --size full relu softmax matmul_square --repeats 4 > '$OUT/repro.json' 2> '$OUT/repro.err'; rc=\$?; tail -5 '$OUT/repro.err'; exit \$rc" ;;
+    repro) step repro bash -c "R='python3 -m trace_kernelbench.evaluation.reproducibility --device cuda --size full relu softmax matmul_square --repeats 6';
+          \$R > '$OUT/repro.json' 2> '$OUT/repro.err' && \$R --guard off > '$OUT/repro_noguard.json' 2>> '$OUT/repro.err'; rc=\$?; tail -5 '$OUT/repro.err'; exit \$rc" ;;
     quickstart) step quickstart bash -c "python3 -m trace_kernelbench.cli.main run configs/quickstart.yaml --set output_dir=/tmp/tkb-quickstart 2>&1 | tee '$OUT/quickstart.log' | tail -25; cp /tmp/tkb-quickstart/summary.json '$OUT/quickstart_summary.json'" ;;
     audit) step audit bash -c "python3 scripts/audit_tracebench.py .device/tracebench-results --kernelbench-dir external/KernelBench --device cuda --out '$OUT/audit.json' 2>&1 | tee '$OUT/audit.log' | tail -30" ;;
   esac

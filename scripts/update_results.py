@@ -101,18 +101,19 @@ def render_overhead(out: Path) -> str | None:
 
 
 def render_repro(out: Path) -> str | None:
-    """repro.json (python -m trace_kernelbench.evaluation.reproducibility): speedup spread over fresh evaluations."""
-    p = out / "repro.json"
-    if not p.exists():
+    """repro.json (and repro_noguard.json, the same with --guard off) from python -m
+    trace_kernelbench.evaluation.reproducibility: speedup spread over fresh evaluations."""
+    docs = [json.loads(p.read_text()) for p in (out / "repro.json", out / "repro_noguard.json") if p.exists()]
+    if not docs:
         return None
-    d = json.loads(p.read_text())
     lines = ["The same kernel evaluated repeatedly, each time in a fresh worker with the reference re-timed; spread = "
-             "(max - min) / min.", "", "| problem | repeats | speedup (median) | speedup spread | reference spread | "
-             "candidate spread |", "|---|---|---|---|---|---|"]
+             "(max - min) / min.", "", "| problem | guard | repeats | speedup (median) | speedup spread | "
+             "reference spread | candidate spread |", "|---|---|---|---|---|---|---|"]
     pct = lambda x: "-" if x is None else f"{100 * x:.2f}%"  # noqa: E731
-    for r in d["rows"]:
-        lines.append(f"| {r['problem']} | {len(r['runs'])} | {_fmt(r['speedup_median'])} | {pct(r['speedup_spread'])}"
-                     f" | {pct(r['ref_spread'])} | {pct(r['candidate_spread'])} |")
+    for d in docs:
+        for r in d["rows"]:
+            lines.append(f"| {r['problem']} | {d.get('guard', 'on')} | {len(r['runs'])} | {_fmt(r['speedup_median'])} "
+                         f"| {pct(r['speedup_spread'])} | {pct(r['ref_spread'])} | {pct(r['candidate_spread'])} |")
     return "\n".join(lines) + "\n"
 
 

@@ -23,6 +23,10 @@ def test_overhead_and_reproducibility_outputs_render_into_results(tmp_path):
               "--backend", "cpp", "--repeats", "2", "relu")
     assert rp.returncode == 0, rp.stderr
     (out / "repro.json").write_text(rp.stdout)
+    off = _run("-m", "trace_kernelbench.evaluation.reproducibility", "--device", "cpu", "--size", "small",
+               "--backend", "cpp", "--repeats", "2", "--guard", "off", "relu")
+    assert off.returncode == 0, off.stderr
+    (out / "repro_noguard.json").write_text(off.stdout)
     results = tmp_path / "RESULTS.md"
     results.write_text("# Results\n\n## kept\n\n<!-- BEGIN bench -->\nearlier numbers\n<!-- END bench -->\n")
 
@@ -36,4 +40,8 @@ def test_overhead_and_reproducibility_outputs_render_into_results(tmp_path):
     assert f"{ov_doc['overhead_pct']}% in total" in text
     assert row["guard_sections_s"] and next(iter(row["guard_sections_s"])) in text   # where the guard's time goes
     spread = rp_doc["rows"][0]["speedup_spread"]
-    assert "| relu | 2 | " in text and f"{100 * spread:.2f}%" in text
+    assert "| relu | on | 2 | " in text and f"{100 * spread:.2f}%" in text
+    off_doc = json.loads(off.stdout)
+    assert all(x["guard_checks"] > 0 for x in rp_doc["rows"][0]["runs"])
+    assert [x["guard_checks"] for x in off_doc["rows"][0]["runs"]] == [0, 0]       # no guard work at all
+    assert f"| relu | off | 2 | {off_doc['rows'][0]['speedup_median']:.3f} |" in text

@@ -3,6 +3,7 @@ the reference re-timed (its baseline cache entry removed), and the spread of spe
 The reference time is the one interleaved with the candidate's (see evaluation.timing), as in every evaluation.
 
     python -m trace_kernelbench.evaluation.reproducibility --device cuda --size full relu softmax --repeats 5
+    python -m trace_kernelbench.evaluation.reproducibility ... --guard off    # the same without any guard work
 
 Spread is (max - min) / min over the repeats: "two runs of the same kernel differ by under 2%" means a spread under
 0.02 for two repeats. The reference and candidate columns tell which side moved. Builds are warmed first.
@@ -10,7 +11,9 @@ Spread is (max - min) / min over the repeats: "two runs of the same kernel diffe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import shutil
 import statistics
 
@@ -23,7 +26,32 @@ def spread(values: list[float]) -> float | None:
     return (max(vals) - min(vals)) / min(vals)
 
 
-def measure(problems: list[str], backend: str, device: str, size: str, repeats: int) -> list[dict]:
+@contextlib.contextmanager
+def _guard_bypassed(bypass: bool):
+    from trace_kernelbench.guard.gate import BYPASS_ENV
+    old = os.environ.get(BYPASS_ENV)
+    if bypass:
+        os.environ[BYPASS_ENV] = "1"
+    try:
+        yield
+    finally:
+        os.environ.pop(BYPASS_ENV, None)
+        if old is not None:
+            os.environ[BYPASS_ENV] = old
+
+
+def _guard_checks(result) -> int:
+    """How many output checks the guard ran in this evaluation (0 with --guard off)."""
+    rt = (result.guard or {}).get("runtime") or {}
+    return int(rt.get("fresh_checks", 0)) + int(rt.get("timed_checks", 0))
+
+
+def measure(problems: list[str], backend: str, device: str, size: str, repeats: int, guard: bool = True) -> list[dict]:
+    with _guard_bypassed(not guard):
+        return _measure(problems, backend, device, size, repeats)
+
+
+def _measure(problems: list[str], backend: str, device: str, size: str, repeats: int) -> list[dict]:
     from trace_kernelbench.evaluation.build import cache_root
     from trace_kernelbench.evaluation.isolated import IsolatedEvaluator
     from trace_kernelbench.evaluators import make_evaluator
@@ -43,6 +71,7 @@ def measure(problems: list[str], backend: str, device: str, size: str, repeats: 
                     raise RuntimeError(f"{name}: {r.status.value}: {r.error}")
                 before = r.timing.get("reference_before")   # measured afresh (no cache), before the candidate
                 runs.append({"speedup": r.speedup, "ref_ms": r.ref_runtime_ms, "ms": r.runtime_ms,
+                             "guard_checks": _guard_checks(r),
                              "ref_source": before.source if before else None,
                              "ref_before_ms": before.median_ms if before else None,
                              "interleaved": r.timing["reference"].source == "interleaved",
@@ -66,12 +95,14 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cuda", choices=("cpu", "cuda"))
     ap.add_argument("--size", default="full", choices=("small", "full"))
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--guard", default="on", choices=("on", "off"),
+                    help="off: evaluate without any guard work (to see whether the guard moves the timings)")
     args = ap.parse_args(argv)
     if args.repeats < 2:
         ap.error("--repeats must be at least 2")
-    rows = measure(args.problems, args.backend, args.device, args.size, args.repeats)
+    rows = measure(args.problems, args.backend, args.device, args.size, args.repeats, guard=args.guard == "on")
     worst = max((r["speedup_spread"] or 0.0) for r in rows)
-    print(json.dumps({"rows": rows, "worst_speedup_spread": worst}, indent=2))
+    print(json.dumps({"guard": args.guard, "rows": rows, "worst_speedup_spread": worst}, indent=2))
     return 0
 
 
