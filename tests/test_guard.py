@@ -438,3 +438,17 @@ def test_settling_a_timed_call_checks_a_sampled_output_and_releases_it():
     assert outs[0]() is None                            # the output is released
     assert g.facts["timed_checks"] == 1
     assert [f["flag"] for f in g.findings] == ["timed_output_mismatch"]
+
+
+def test_bypass_switch_sets_the_guard_either_way_and_restores_the_environment(monkeypatch):
+    """The measurement tools' one switch: inside the block the guard is off (or on, whatever the environment said);
+    afterwards the environment is as it was."""
+    from trace_kernelbench.guard.gate import BYPASS_ENV, bypass, bypassed
+    monkeypatch.setenv(BYPASS_ENV, "1")
+    with bypass(False):
+        assert not bypassed()
+    assert bypassed()
+    monkeypatch.delenv(BYPASS_ENV)
+    with bypass(True):
+        assert bypassed()
+    assert BYPASS_ENV not in __import__("os").environ

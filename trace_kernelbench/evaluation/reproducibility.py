@@ -11,9 +11,7 @@ Spread is (max - min) / min over the repeats: "two runs of the same kernel diffe
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import shutil
 import statistics
 
@@ -26,20 +24,6 @@ def spread(values: list[float]) -> float | None:
     return (max(vals) - min(vals)) / min(vals)
 
 
-@contextlib.contextmanager
-def _guard_bypassed(bypass: bool):
-    from trace_kernelbench.guard.gate import BYPASS_ENV
-    old = os.environ.get(BYPASS_ENV)
-    if bypass:
-        os.environ[BYPASS_ENV] = "1"
-    try:
-        yield
-    finally:
-        os.environ.pop(BYPASS_ENV, None)
-        if old is not None:
-            os.environ[BYPASS_ENV] = old
-
-
 def _guard_checks(result) -> int:
     """How many output checks the guard ran in this evaluation (0 with --guard off)."""
     rt = (result.guard or {}).get("runtime") or {}
@@ -47,7 +31,8 @@ def _guard_checks(result) -> int:
 
 
 def measure(problems: list[str], backend: str, device: str, size: str, repeats: int, guard: bool = True) -> list[dict]:
-    with _guard_bypassed(not guard):
+    from trace_kernelbench.guard.gate import bypass
+    with bypass(not guard):
         return _measure(problems, backend, device, size, repeats)
 
 

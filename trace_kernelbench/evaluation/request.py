@@ -110,9 +110,8 @@ _FIELD_TYPES = {
     "seed": (int, type(None)), "build_timeout_s": _NUMBER, "run_timeout_s": _NUMBER, "measure_timing": (bool,),
     "baseline": (str,), "guard_policy": (str,), "guard_speedup_factor": _NUMBER,
 }
-_TIMING_TYPES = {"warmup_runs": (int,), "warmup_seconds": _NUMBER, "min_runs": (int,), "rounds": (int,), "max_runs": (int,),
-                 "target_rse": _NUMBER,
-                 "max_seconds": _NUMBER}
+_TIMING_TYPES = {"warmup_runs": (int,), "warmup_seconds": _NUMBER, "min_runs": (int,), "rounds": (int,),
+                 "max_runs": (int,), "target_rse": _NUMBER, "max_seconds": _NUMBER}
 _TYPE_WORDS = {str: "a string", int: "an integer", float: "a number", bool: "true or false", type(None): "null"}
 
 

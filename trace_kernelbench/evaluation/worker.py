@@ -455,19 +455,21 @@ def warm_up_tools(device: torch.device) -> None:
     each CUDA kernel on its first use (lazy module loading); without this, that cost lands inside every evaluation's
     stages (timing, comparisons, the guard's input refresh)."""
     try:
-        x = torch.randn(4096, device=device)
-        y = x.clone()
-        compare_outputs(x, y, None)
-        torch.equal(x, y)
-        bitwise_equal(x, y), has_poison(y)
-        RuntimeGuard(None, device).refresh([y], [x])
-        tiny = TimingConfig(warmup_runs=1, warmup_seconds=0.0, min_runs=2, rounds=2, max_runs=2)
-        time_sides([Side(lambda: x.add(1)), Side(lambda: y.mul(2))], device, tiny)
-        del x, y
+        _exercise_tools(device)
         torch.cuda.synchronize(device)
         torch.cuda.empty_cache()      # the evaluation starts with no cached blocks of ours
     except Exception:  # noqa: BLE001 - only a head start; the evaluation itself reports real failures
         pass
+
+
+def _exercise_tools(device: torch.device) -> None:
+    x = torch.randn(4096, device=device)
+    y = x.clone()
+    compare_outputs(x, y, None)
+    bitwise_equal(x, y), has_poison(y)
+    RuntimeGuard(None, device).refresh([y], [x])
+    tiny = TimingConfig(warmup_runs=1, warmup_seconds=0.0, min_runs=2, rounds=2, max_runs=2)
+    time_sides([Side(lambda: x.add(1)), Side(lambda: y.mul(2))], device, tiny)
 
 
 def _hide_fd(fd: int) -> int:

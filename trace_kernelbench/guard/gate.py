@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 from trace_kernelbench.guard import integrity
@@ -18,6 +19,23 @@ BYPASS_ENV = "TRACE_KB_GUARD_BYPASS"     # benchmarking only: measure the evalua
 
 def bypassed() -> bool:
     return os.environ.get(BYPASS_ENV, "") not in ("", "0")
+
+
+@contextlib.contextmanager
+def bypass(on: bool):
+    """Measurement tools: evaluations started inside the block run without the guard (on=True) or with it (False,
+    whatever the environment said); the environment is restored afterwards."""
+    old = os.environ.get(BYPASS_ENV)
+    if on:
+        os.environ[BYPASS_ENV] = "1"
+    else:
+        os.environ.pop(BYPASS_ENV, None)
+    try:
+        yield
+    finally:
+        os.environ.pop(BYPASS_ENV, None)
+        if old is not None:
+            os.environ[BYPASS_ENV] = old
 
 
 def _result_cls():
@@ -112,4 +130,4 @@ def finalize(result, raw: dict | None, report, key_hex: str | None, policy: str)
     return result
 
 
-__all__ = ["POLICIES", "BYPASS_ENV", "bypassed", "static_gate", "job_config", "finalize", "new_key"]
+__all__ = ["POLICIES", "BYPASS_ENV", "bypassed", "bypass", "static_gate", "job_config", "finalize", "new_key"]

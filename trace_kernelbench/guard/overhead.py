@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
 
@@ -26,7 +25,7 @@ def _wait_ready(ev) -> None:
 def measure(problems: list[str], backend: str, device: str, size: str, rounds: int, timing=None) -> list[dict]:
     from trace_kernelbench.evaluation.isolated import IsolatedEvaluator
     from trace_kernelbench.evaluators import make_evaluator
-    from trace_kernelbench.guard.gate import BYPASS_ENV
+    from trace_kernelbench.guard.gate import bypass
     from trace_kernelbench.solutions import solution_request
 
     rows = []
@@ -42,14 +41,11 @@ def measure(problems: list[str], backend: str, device: str, size: str, rounds: i
         for _ in range(rounds):
             for name in problems:
                 for mode in ("off", "on"):
-                    if mode == "off":
-                        os.environ[BYPASS_ENV] = "1"
-                    else:
-                        os.environ.pop(BYPASS_ENV, None)
-                    _wait_ready(ev)              # worker start-up is not part of an evaluation's cost
-                    t0 = time.monotonic()
-                    r = ev.evaluate(reqs[name])
-                    wall = time.monotonic() - t0
+                    with bypass(mode == "off"):
+                        _wait_ready(ev)              # worker start-up is not part of an evaluation's cost
+                        t0 = time.monotonic()
+                        r = ev.evaluate(reqs[name])
+                        wall = time.monotonic() - t0
                     if r.status.value != "correct":
                         raise RuntimeError(f"{name} ({mode}): {r.status.value}: {r.error}")
                     samples[name][mode].append(wall)
@@ -58,7 +54,6 @@ def measure(problems: list[str], backend: str, device: str, size: str, rounds: i
                         rt = (r.guard or {}).get("runtime", {})
                         samples[name]["guard_s"].append(rt.get("guard_seconds", 0.0))
                         samples[name]["sections"].append(rt.get("guard_sections", {}))
-        os.environ.pop(BYPASS_ENV, None)
     for name, s in samples.items():
         on, off = statistics.median(s["on"]), statistics.median(s["off"])
         rows.append({"problem": name, "with_guard_s": round(on, 3), "without_guard_s": round(off, 3),
