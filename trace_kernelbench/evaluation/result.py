@@ -41,6 +41,7 @@ class TimingStats:
     ci95_ms: tuple[float, float]
     timer: str = "cuda_event"      # cuda_event | perf_counter
     source: str = "measured"       # measured | baseline_cache
+    exclusive: bool | None = None  # GPU: no other evaluator process ran GPU work meanwhile (evaluation.gpu_lock)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "TimingStats | None":
