@@ -333,6 +333,8 @@ def gpu_results():
 def test_gpu_runtime_defences(gpu_results, entry):
     r = gpu_results["exploit", entry["file"]]
     assert r.status.value in entry["off"]["status"], (r.status, r.flags, r.error)
+    if r.status.value == "incorrect" and r.trials_passed < r.trials_total:
+        return      # the trick failed the correctness trials by itself: no runtime defence was needed
     seen_at_runtime = {f["flag"] for f in r.guard["all_findings"] if f["source"] in ("runtime", "channel")}
     assert set(entry["off"]["flags"]) & seen_at_runtime, (r.flags, r.guard and r.guard.get("runtime"))
 
@@ -352,6 +354,24 @@ def test_gpu_cuda_solutions_pass_unflagged(gpu_results, backend, name):
     r = gpu_results["solution", name]
     assert r.status.value == "correct", (r.status, r.flags, r.error)
     assert r.flags == [], r.guard["findings"]
+
+
+@pytest.mark.gpu
+def test_poisoning_reuses_its_blocks_instead_of_growing_the_cache():
+    """A size no freed block can serve gets a poisoned block once; later poisonings find it among the freed blocks
+    (each evaluation poisons several times: the cache must not grow by the outputs' size every time)."""
+    import torch
+    from trace_kernelbench.guard.runtime import RuntimeGuard, has_poison
+    g = RuntimeGuard({}, torch.device("cuda"))
+    kept = torch.ones(8 * 2**20, device="cuda")         # 32 MiB, alive: like the reference's outputs
+    g.note_sizes([kept])
+    torch.cuda.empty_cache()
+    g.poison()
+    reserved = torch.cuda.memory_reserved()
+    for _ in range(3):
+        g.poison()
+    assert torch.cuda.memory_reserved() == reserved
+    assert has_poison(torch.empty_like(kept))            # what the candidate's output would be given
 
 
 def test_kernel_share_from_profiler_events():
@@ -428,7 +448,8 @@ def test_settling_a_timed_call_checks_a_sampled_output_and_releases_it():
         outs.append(weakref.ref(o))
         return o
 
-    hooks = g.timing_hooks(model_new, [torch.randn(256)], [torch.randn(256)], lambda xs: torch.relu(*xs),
+    x = torch.randn(256)
+    hooks = g.timing_hooks(model_new, [x.clone()], [x], [torch.randn(256)], lambda xs: torch.relu(*xs),
                            lambda r, o: compare_outputs(r, o, None), lambda: None)
     hooks.before_each()
     hooks.fn()
@@ -438,6 +459,42 @@ def test_settling_a_timed_call_checks_a_sampled_output_and_releases_it():
     assert outs[0]() is None                            # the output is released
     assert g.facts["timed_checks"] == 1
     assert [f["flag"] for f in g.findings] == ["timed_output_mismatch"]
+
+
+def test_reference_blocks_between_timed_calls_may_update_the_reference_but_the_candidate_may_not():
+    """The timing alternates reference and candidate blocks. A reference in training mode updates its batch-norm
+    running statistics on every call: legitimate, re-sampled before the candidate runs again. The same change made
+    during a candidate's call is the candidate touching the evaluator's model."""
+    import torch
+    from trace_kernelbench.evaluation.compare import compare_outputs
+    from trace_kernelbench.guard.runtime import RuntimeGuard
+    ref = torch.nn.BatchNorm1d(16).train()
+
+    def run(candidate_touches_reference: bool):
+        g = RuntimeGuard({}, torch.device("cpu"))
+        g.snapshot(reference_model=ref)
+
+        def model_new(x):
+            if candidate_touches_reference:
+                ref.running_mean.add_(1.0)
+            return torch.nn.functional.batch_norm(x, None, None, training=True)
+
+        x = torch.randn(64, 16)
+        hooks = g.timing_hooks(model_new, [x.clone()], [x], [torch.randn(64, 16)], lambda xs: ref(*xs),
+                               lambda r, o: compare_outputs(r, o, None), lambda: None)
+        with torch.no_grad():                    # as in the worker
+            for _ in range(3):                   # rounds: reference block, then candidate block
+                for _ in range(2):
+                    hooks.before_reference()
+                    ref(*hooks.work)
+                for _ in range(2):
+                    hooks.before_each()
+                    hooks.fn()
+            hooks.finish()
+        return {f["flag"] for f in g.findings}
+
+    assert run(False) == set()
+    assert "evaluator_access" in run(True)
 
 
 def test_bypass_switch_sets_the_guard_either_way_and_restores_the_environment(monkeypatch):

@@ -26,6 +26,7 @@ import torch
 from trace_kernelbench.evaluation import baselines
 from trace_kernelbench.evaluation import build as buildlib
 from trace_kernelbench.evaluation.compare import compare_outputs
+from trace_kernelbench.evaluation.gpu_lock import GpuLock, NoLock
 from trace_kernelbench.evaluation.loading import load_module, load_problem_module
 from trace_kernelbench.evaluation.protocol import write_message
 from trace_kernelbench.evaluation.request import EvalRequest, TimingConfig
@@ -33,6 +34,7 @@ from trace_kernelbench.evaluation.result import TimingStats
 from trace_kernelbench.evaluation.timing import Side, time_callable, time_sides
 from trace_kernelbench.guard.integrity import Signer
 from trace_kernelbench.guard.runtime import RuntimeGuard, aliases, tensor_bytes
+from trace_kernelbench.guard.runtime.launches import triton_launchers
 from trace_kernelbench.guard.runtime.tensors import bitwise_equal, has_poison
 
 CANDIDATE_FILE = "candidate.py"
@@ -185,6 +187,27 @@ def clone_all(xs):
     return [x.clone() if isinstance(x, torch.Tensor) else x for x in xs]
 
 
+_LOCKS: dict[int, GpuLock] = {}
+
+
+def device_lock(device: torch.device) -> GpuLock | NoLock:
+    """This process's handle on the GPU's host-wide lock (evaluation.gpu_lock); CPU work is not coordinated."""
+    if device.type != "cuda":
+        return NoLock()
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    if index not in _LOCKS:
+        props = torch.cuda.get_device_properties(index)
+        _LOCKS[index] = GpuLock(str(getattr(props, "uuid", "") or f"{props.name}-{props.pci_bus_id}"))
+    return _LOCKS[index]
+
+
+def measured(stats: list[TimingStats], lock: GpuLock | NoLock, device: torch.device) -> list[TimingStats]:
+    """Mark timings taken on a GPU with whether the GPU was held exclusively meanwhile."""
+    for st in stats:
+        st.exclusive = lock.acquired if device.type == "cuda" else None
+    return stats
+
+
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -202,8 +225,9 @@ def reference_timing(req, ref_model, inputs, device, dtype, device_name) -> Timi
         return cached
     fn_model = torch.compile(ref_model) if req.baseline == "compile" else ref_model
     args = clone_all(inputs)
-    with torch.no_grad():
-        stats = time_callable(lambda: fn_model(*args), device, req.timing)
+    lock = device_lock(device)
+    with torch.no_grad(), lock.exclusive():
+        stats = measured([time_callable(lambda: fn_model(*args), device, req.timing)], lock, device)[0]
     baselines.store(path, stats)
     return stats
 
@@ -232,8 +256,15 @@ def set_precision_flags(precision: str) -> None:
 
 
 def run_evaluation(job: dict, ch: Channel) -> None:
+    """All of the job's GPU work holds the GPU's lock shared; measurements take it exclusively."""
+    with device_lock(torch.device(job["device"])).shared():
+        evaluate_job(job, ch)
+
+
+def evaluate_job(job: dict, ch: Channel) -> None:
     req = EvalRequest.from_dict(job["request"])
     device = torch.device(job["device"])
+    lock = device_lock(device)
     dtype = DTYPES[req.precision]
     cast = dtype if req.precision != "fp32" else None
     device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
@@ -276,6 +307,7 @@ def run_evaluation(job: dict, ch: Channel) -> None:
                      "reference_before": ref_stats.__dict__ if ref_stats else None}
 
     # 2. candidate: load (its extensions are already built, or build now), construct under the same seed.
+    ch.stage("load")
     buildlib.prepare_build_env(job.get("arch_list"))
     key = job["key"]
     root = str(buildlib.build_dir(key))
@@ -284,7 +316,6 @@ def run_evaluation(job: dict, ch: Channel) -> None:
     recorder.on_load = guard.wrap_extension
     guard.install_triton_hooks()
     guard.snapshot(ref, ref_model, extra_modules=[sys.modules.get(__name__)])
-    ch.stage("load")
     with buildlib.build_lock(key):
         try:
             cand = import_candidate(req.candidate_source, root)
@@ -378,20 +409,24 @@ def run_evaluation(job: dict, ch: Channel) -> None:
         args = clone_all(trials[0][0])
         try:
             with torch.no_grad():
-                settle = None
+                before_ref = None
                 if guard.enabled:   # fresh inputs for every timed call, a secret sample of outputs checked
-                    other = fresh_inputs(secrets.randbelow(2**31 - 1))
-                    hooks = guard.timing_hooks(model_new, args, other, run_reference, compare, lambda: sync(device),
-                                               req.timing.warmup_runs)
-                    cand_side, timed_inputs, settle = Side(hooks.fn, hooks.before_each), hooks.work, hooks.settle
+                    with guard.timer("timing_setup"):
+                        other = fresh_inputs(secrets.randbelow(2**31 - 1))
+                    hooks = guard.timing_hooks(model_new, args, trials[0][0], other, run_reference, compare,
+                                               lambda: sync(device), req.timing.warmup_runs)
+                    cand_side, timed_inputs = Side(hooks.fn, hooks.before_each), hooks.work
+                    before_ref = hooks.before_reference
                 else:
                     cand_side, timed_inputs = Side(lambda: model_new(*args)), args
                 # The reference reads the very buffers the candidate reads, and the candidate's last output is
                 # released before the reference runs: a memory-bound kernel's speed depends on where its buffers
                 # lie by a few percent. Each round is reference block, then candidate block. The compile baseline
                 # is not re-compiled here: its speedup uses the measurement taken before the candidate was loaded.
-                ref_side = Side(lambda: ref_model(*timed_inputs), settle) if req.baseline == "eager" else None
-                timed = time_sides(([ref_side] if ref_side else []) + [cand_side], device, req.timing)
+                ref_side = Side(lambda: ref_model(*timed_inputs), before_ref) if req.baseline == "eager" else None
+                with lock.exclusive():
+                    timed = measured(time_sides(([ref_side] if ref_side else []) + [cand_side], device, req.timing),
+                                     lock, device)
                 if guard.enabled:
                     hooks.finish()
         except BaseException as e:  # noqa: BLE001
@@ -407,7 +442,7 @@ def run_evaluation(job: dict, ch: Channel) -> None:
         if guard.enabled:
             guard.verify("timing")
             try:
-                with torch.no_grad():
+                with torch.no_grad(), lock.exclusive():
                     guard.recheck(model_new, hooks.work, other, run_reference, compare, lambda: sync(device),
                                   ref_stats.median_ms if ref_stats else 0.0, stats.median_ms, device_name,
                                   tensor_bytes(trials[0][1]))
@@ -430,9 +465,18 @@ def hello_info() -> dict:
     if cuda:
         info["device_name"] = torch.cuda.get_device_name(0)
         info["capability"] = list(torch.cuda.get_device_capability(0))
-        torch.empty(1, device="cuda")   # create the context now, before a job arrives
-        warm_up_profiler()
-        warm_up_tools(torch.device("cuda"))
+        try:
+            importlib.import_module("torch._dynamo")   # CPU work, outside the lock: the profiler's first use imports it
+        except Exception:  # noqa: BLE001
+            pass
+        if "triton" in sys.modules:
+            triton_launchers()         # the guard's launch counting hooks these classes in every evaluation
+        # the context and the warm-up kernels wait for a measurement in progress on this GPU (a worker is pre-started
+        # while its predecessor still evaluates)
+        with device_lock(torch.device("cuda", 0)).shared():
+            torch.empty(1, device="cuda")   # create the context now, before a job arrives
+            warm_up_profiler()
+            warm_up_tools(torch.device("cuda"))
     return info
 
 

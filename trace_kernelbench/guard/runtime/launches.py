@@ -8,6 +8,22 @@ import sys
 from trace_kernelbench.guard.runtime.trusted import perf
 
 
+def triton_launchers() -> list:
+    """Triton's launcher classes, compiled and interpreted (empty without triton). A worker calls this while idle,
+    so the interpreter module's import is not paid inside an evaluation."""
+    try:
+        import triton.runtime.jit as tjit
+    except Exception:  # noqa: BLE001 - no triton: nothing to count
+        return []
+    classes = [tjit.JITFunction]
+    try:
+        import triton.runtime.interpreter as tint
+        classes.append(tint.InterpretedFunction)
+    except Exception:  # noqa: BLE001
+        pass
+    return classes
+
+
 class LaunchCountingMixin:
     # ------------------------------------------------------------------------------------------ launch counting
     def wrap_extension(self, name: str, module) -> None:
@@ -54,16 +70,13 @@ class LaunchCountingMixin:
         """Count launches of @triton.jit functions defined in the candidate file (compiled and interpreted)."""
         if not self.enabled or (not self.triton_names and "triton" not in sys.modules):
             return
-        try:
-            import triton.runtime.jit as tjit
-        except Exception:  # noqa: BLE001 - no triton: nothing to count
+        with self.timer("hooks"):
+            self._install_triton_hooks()
+
+    def _install_triton_hooks(self) -> None:
+        classes = triton_launchers()
+        if not classes:
             return
-        classes = [tjit.JITFunction]
-        try:
-            import triton.runtime.interpreter as tint
-            classes.append(tint.InterpretedFunction)
-        except Exception:  # noqa: BLE001
-            pass
         guard = self
         for cls in classes:
             orig = cls.__dict__.get("run")
@@ -90,10 +103,14 @@ class LaunchCountingMixin:
         return self._own_counter[0]
 
     def call(self, model, args):
-        """One correctness call: poison freed memory, count launches, time it (CPU kernel share)."""
+        """One correctness call: poison freed memory, count launches, time it (CPU kernel share). On a GPU only the
+        first call's memory is poisoned: the caching allocator hands out the same blocks every time, and later calls
+        would find there only the candidate's own earlier outputs (wrong for new inputs); the fresh-input checks
+        poison again before each of their calls. On CPU, where malloc's choice of chunk varies, every call."""
         if not self.enabled:
             return model(*args)
-        self.poison()
+        if not (self.cuda and self.facts["calls_observed"]):
+            self.poison()
         self._before = self._own_counter[0]
         t0 = perf()
         out = model(*args)

@@ -12,7 +12,7 @@ from trace_kernelbench.evaluation.compare import flatten_outputs
 from trace_kernelbench.guard.runtime.tensors import POISON32, clone_tree, bitwise_equal, has_poison, aliases
 from trace_kernelbench.guard.runtime.trusted import perf, sleep
 
-FRESH_CHECKS = 2               # candidate-first checks on fresh inputs after the correctness trials
+FRESH_CHECKS = 1               # candidate-first checks on fresh inputs after the correctness trials
 LATE_WRITE_WAIT_S = 0.005      # how long a returned output must stay unchanged
 MIN_KERNEL_SHARE = 0.5         # strict: custom kernels' share of forward's device (or CPU) time
 
@@ -26,7 +26,8 @@ class OutputChecksMixin:
 
     def poison(self) -> None:
         """Fill memory the candidate's next allocations are likely to get (freed blocks the reference left behind)
-        with the poison pattern."""
+        with the poison pattern. A size the candidate may ask for (an input's or output's) that no freed block can
+        serve gets a poisoned block of its own, once: later calls find it among the freed blocks."""
         if not self.enabled:
             return
         with self.timer("poison"):
@@ -41,7 +42,8 @@ class OutputChecksMixin:
                         for b in seg.get("blocks", []):
                             if b.get("state") == "inactive" and b.get("size", 0) >= 512:
                                 sizes.append(int(b["size"]))
-                    sizes += sorted(self._poison_sizes)
+                    largest = max(sizes, default=0)
+                    sizes += [sz for sz in sorted(self._poison_sizes) if sz > largest]
                     for sz in sorted(sizes, reverse=True)[:4096]:
                         t = torch.empty((sz + 3) // 4, dtype=torch.int32, device=self.device)
                         hold.append(t)
