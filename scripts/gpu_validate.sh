@@ -6,6 +6,9 @@
 #       an argument with commas is a lane: lanes run side by side, lane i pinned to GPU i and to its share of the
 #       cores (a 2-GPU machine does two lanes at once); plain steps run one after the other, with every GPU.
 # STEP_TIMEOUT (seconds, default 540) caps each step, so one slow step cannot cost the files of the others;
+# REPRO_REPEATS (default 6): fresh evaluations per problem in the repro step (guard on, then off unless
+# REPRO_GUARD_OFF=0);
+# a lane of one step is written with a trailing comma (env repro, guard,).
 # PYTEST_K, when set, is passed to pytest's -k in the tests and guard steps (to re-run a subset);
 # BUNDLE=1 packs everything into $OUT/gpu-out.tgz (a device call brings back only a few files).
 # Prepare first, on the networked machine: scripts/gpu_prepare.sh (wheels into .whl/, published results into .device/).
@@ -45,9 +48,10 @@ for s in "$@"; do
     solutions) step solutions python3 scripts/solution_results.py --out "$OUT/solutions.json" ;;
     bench) step bench bash -c "python3 -m trace_kernelbench.cli.main bench --json > '$OUT/bench.json' 2> '$OUT/bench.err'; rc=\$?; tail -25 '$OUT/bench.err'; exit \$rc" ;;
     guard) step guard bash -c "python3 -m pytest tests/test_guard.py -m gpu -q -p no:cacheprovider \${PYTEST_K:+-k \"\$PYTEST_K\"} 2>&1 | tee '$OUT/guard.log' | tail -15;
-          python3 -m trace_kernelbench.guard.overhead --device cuda --size full --backend cuda relu softmax matmul_square --rounds 3 > '$OUT/overhead.json' 2>> '$OUT/guard.log'" ;;
-    repro) step repro bash -c "R='python3 -m trace_kernelbench.evaluation.reproducibility --device cuda --size full relu softmax matmul_square --repeats 6';
-          \$R > '$OUT/repro.json' 2> '$OUT/repro.err' && \$R --guard off > '$OUT/repro_noguard.json' 2>> '$OUT/repro.err'; rc=\$?; tail -5 '$OUT/repro.err'; exit \$rc" ;;
+          python3 -m trace_kernelbench.guard.overhead --device cuda --size full --backend cuda relu softmax matmul_square --rounds 5 > '$OUT/overhead.json' 2>> '$OUT/guard.log'" ;;
+    repro) step repro bash -c "R='python3 -m trace_kernelbench.evaluation.reproducibility --device cuda --size full relu softmax matmul_square --repeats ${REPRO_REPEATS:-6}';
+          \$R > '$OUT/repro.json' 2> '$OUT/repro.err' && if [ '${REPRO_GUARD_OFF:-1}' = 1 ]; then
+          \$R --guard off > '$OUT/repro_noguard.json' 2>> '$OUT/repro.err'; fi; rc=\$?; tail -5 '$OUT/repro.err'; exit \$rc" ;;
     quickstart) step quickstart bash -c "python3 -m trace_kernelbench.cli.main run configs/quickstart.yaml --set output_dir=/tmp/tkb-quickstart 2>&1 | tee '$OUT/quickstart.log' | tail -25; cp /tmp/tkb-quickstart/summary.json '$OUT/quickstart_summary.json'" ;;
     audit) step audit bash -c "python3 scripts/audit_tracebench.py .device/tracebench-results --kernelbench-dir external/KernelBench --device cuda --out '$OUT/audit.json' 2>&1 | tee '$OUT/audit.log' | tail -30" ;;
   esac
@@ -60,7 +64,9 @@ run_steps "${plain[@]}"
 if ((${#lanes[@]})); then
   ncpu=$(nproc); per=$((ncpu / ${#lanes[@]}))
   for i in "${!lanes[@]}"; do
-    ( export CUDA_VISIBLE_DEVICES=$i GPU_VALIDATE_LANE=$i; unset BUNDLE
+    # each lane its own cache: the repro step clears reference baselines, which another lane's measurements use
+    ( export CUDA_VISIBLE_DEVICES=$i GPU_VALIDATE_LANE=$i TRACE_KB_CACHE_DIR=$TRACE_KB_CACHE_DIR/lane$i
+      export TRACE_KB_TEST_CACHE=$TRACE_KB_CACHE_DIR; unset BUNDLE
       taskset -c "$((i * per))-$(((i + 1) * per - 1))" true 2>/dev/null && pin=(taskset -c "$((i * per))-$(((i + 1) * per - 1))") || pin=()
       IFS=, read -ra ls <<< "${lanes[$i]}"
       "${pin[@]}" bash "$0" "${ls[@]}" > "$OUT/lane$i.log" 2>&1

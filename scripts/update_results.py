@@ -9,7 +9,20 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from pathlib import Path
+
+
+def _load(p: Path):
+    """The JSON in `p`, or None when it is absent, empty or unreadable (a step cut off by its time limit leaves an
+    empty file): that section keeps its earlier content."""
+    if not p.exists():
+        return None
+    try:
+        return json.loads(p.read_text())
+    except ValueError:
+        print(f"skipped {p.name}: not valid JSON (empty or cut off)", file=sys.stderr)
+        return None
 
 
 def _fmt(x, nd=3):
@@ -24,10 +37,9 @@ def render_env(out: Path) -> str | None:
 
 
 def render_solutions(out: Path) -> str | None:
-    p = out / "solutions.json"
-    if not p.exists():
+    d = _load(out / "solutions.json")
+    if d is None:
         return None
-    d = json.loads(p.read_text())
     v = d.get("versions", {})
     lines = [f"Device: {d['device']}; date: {d['date']}; size: {d['size']}; torch {v.get('torch')}, CUDA "
              f"{v.get('cuda')}, nvcc: {v.get('nvcc')}; wall time {d['wall_s']} s.", "",
@@ -47,7 +59,9 @@ def render_bench(out: Path) -> str | None:
         return None
     parts = []
     for f in files:
-        d = json.loads(f.read_text())
+        d = _load(f)
+        if d is None:
+            continue
         req = d.get("request", {})
         parts += [f"**{f.stem}** (evaluator {d.get('evaluator')}, size {req.get('size')}, guard "
                   f"{req.get('guard_policy')}{', ' + d['note'] if d.get('note') else ''}; total {d.get('elapsed_s')} s)", "",
@@ -63,19 +77,19 @@ def render_bench(out: Path) -> str | None:
         if one:
             parts.append(f"\nIdentical source re-evaluated alone: {one['status']} in {one['wall_s']} s.")
         parts.append("")
+    if not parts:
+        return None
     return "Stage columns are mean seconds per kernel.\n\n" + "\n".join(parts)
 
 
 def render_audit(out: Path) -> str | None:
     """audit.json (from scripts/audit_tracebench.py --out audit.json): the summary and per-entry tables."""
-    p = out / "audit.json"
-    if not p.exists():
+    d = _load(out / "audit.json")
+    if d is None:
         return None
-    import sys
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from trace_kernelbench.audit.render import entry_rows, markdown_table, summary_rows
     from trace_kernelbench.audit.verdict import GroupSummary
-    d = json.loads(p.read_text())
     sums = [GroupSummary.from_dict(s) for s in d["summary"]]
     devices = sorted({e["device"] for e in d["entries"] if e.get("device")})
     return "\n".join([f"Device: {', '.join(devices) or '-'}. {d['holds_definition']}", "", "Summary:", "",
@@ -86,10 +100,9 @@ def render_audit(out: Path) -> str | None:
 def render_overhead(out: Path) -> str | None:
     """overhead.json (python -m trace_kernelbench.guard.overhead): wall time per warm evaluation with and without
     the guard, and where the guard's time goes."""
-    p = out / "overhead.json"
-    if not p.exists():
+    d = _load(out / "overhead.json")
+    if d is None:
         return None
-    d = json.loads(p.read_text())
     lines = [f"Guard overhead per warm evaluation (build and reference timing cached): {d['overhead_pct']}% in total.",
              "", "| problem | with guard s | without s | overhead % | guard work s | largest guard sections s |",
              "|---|---|---|---|---|---|"]
@@ -103,7 +116,7 @@ def render_overhead(out: Path) -> str | None:
 def render_repro(out: Path) -> str | None:
     """repro.json (and repro_noguard.json, the same with --guard off) from python -m
     trace_kernelbench.evaluation.reproducibility: speedup spread over fresh evaluations."""
-    docs = [json.loads(p.read_text()) for p in (out / "repro.json", out / "repro_noguard.json") if p.exists()]
+    docs = [d for d in (_load(out / "repro.json"), _load(out / "repro_noguard.json")) if d is not None]
     if not docs:
         return None
     lines = ["The same kernel evaluated repeatedly, each time in a fresh worker with the reference re-timed; spread = "
@@ -146,6 +159,8 @@ def main() -> None:
     ap.add_argument("--results", default=str(Path(__file__).resolve().parents[1] / "RESULTS.md"))
     args = ap.parse_args()
     out, path = Path(args.out_dir), Path(args.results)
+    if not out.is_dir():
+        ap.error(f"{out} is not a folder (the $OUT of scripts/gpu_validate.sh)")
     text = path.read_text() if path.exists() else "# Results\n"
     for name, render in SECTIONS.items():
         body = render(out)

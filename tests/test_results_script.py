@@ -45,3 +45,18 @@ def test_overhead_and_reproducibility_outputs_render_into_results(tmp_path):
     assert all(x["guard_checks"] > 0 for x in rp_doc["rows"][0]["runs"])
     assert [x["guard_checks"] for x in off_doc["rows"][0]["runs"]] == [0, 0]       # no guard work at all
     assert f"| relu | off | 2 | {off_doc['rows'][0]['speedup_median']:.3f} |" in text
+
+
+def test_a_cut_off_output_keeps_the_earlier_section(tmp_path):
+    """A step killed by its time limit leaves an empty JSON file: one line on stderr, the earlier numbers stay."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "repro.json").write_text("")
+    (out / "env.txt").write_text("NVIDIA H200\n")
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Results\n\n<!-- BEGIN repro -->\nearlier spread\n<!-- END repro -->\n")
+    up = _run("scripts/update_results.py", out, "--results", results)
+    assert up.returncode == 0, up.stderr
+    assert "repro.json" in up.stderr and "Traceback" not in up.stderr
+    text = results.read_text()
+    assert "earlier spread" in text and "NVIDIA H200" in text

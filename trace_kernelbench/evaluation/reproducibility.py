@@ -60,6 +60,7 @@ def _measure(problems: list[str], backend: str, device: str, size: str, repeats:
                              "ref_source": before.source if before else None,
                              "ref_before_ms": before.median_ms if before else None,
                              "interleaved": r.timing["reference"].source == "interleaved",
+                             "exclusive": r.timing["candidate"].exclusive,   # no other process's GPU work meanwhile
                              "runs": r.timing["candidate"].count, "ref_runs": r.timing["reference"].count,
                              # within one evaluation: a narrow interval with a wide spread means the runs agree
                              # inside each process and move between processes

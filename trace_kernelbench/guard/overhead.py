@@ -37,7 +37,8 @@ def measure(problems: list[str], backend: str, device: str, size: str, rounds: i
         for name in problems:
             ev.evaluate(reqs[name])                      # warm: build cache hit, baseline cache, first imports
         samples: dict[str, dict[str, list]] = {n: {"on": [], "off": [], "guard_s": [], "stages_on": [],
-                                                     "stages_off": [], "sections": []} for n in problems}
+                                                     "stages_off": [], "sections": [], "cached": []}
+                                                 for n in problems}
         for _ in range(rounds):
             for name in problems:
                 for mode in ("off", "on"):
@@ -49,6 +50,8 @@ def measure(problems: list[str], backend: str, device: str, size: str, rounds: i
                     if r.status.value != "correct":
                         raise RuntimeError(f"{name} ({mode}): {r.status.value}: {r.error}")
                     samples[name][mode].append(wall)
+                    before = r.timing.get("reference_before")
+                    samples[name]["cached"].append(bool(before) and before.source == "baseline_cache")
                     samples[name][f"stages_{mode}"].append(dict(r.wall_s))
                     if mode == "on":
                         rt = (r.guard or {}).get("runtime", {})
@@ -59,6 +62,7 @@ def measure(problems: list[str], backend: str, device: str, size: str, rounds: i
         rows.append({"problem": name, "with_guard_s": round(on, 3), "without_guard_s": round(off, 3),
                      "overhead_pct": round(100 * (on - off) / off, 1), "guard_work_s": round(statistics.median(s["guard_s"]), 3),
                      "guard_sections_s": _medians(s["sections"]),
+                     "reference_from_cache": f"{sum(s['cached'])}/{len(s['cached'])}",
                      "stages_with_s": _medians(s["stages_on"]), "stages_without_s": _medians(s["stages_off"])})
     return rows
 
