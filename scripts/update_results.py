@@ -120,13 +120,17 @@ def render_repro(out: Path) -> str | None:
     if not docs:
         return None
     lines = ["The same kernel evaluated repeatedly, each time in a fresh worker with the reference re-timed; spread = "
-             "(max - min) / min.", "", "| problem | guard | repeats | speedup (median) | speedup spread | "
-             "reference spread | candidate spread |", "|---|---|---|---|---|---|---|"]
+             "(max - min) / min; SM clock: lowest and highest seen while the candidates were timed.", "",
+             "| problem | guard | repeats | speedup (median) | speedup spread | reference spread | candidate spread "
+             "| SM clock MHz |", "|---|---|---|---|---|---|---|---|"]
     pct = lambda x: "-" if x is None else f"{100 * x:.2f}%"  # noqa: E731
     for d in docs:
         for r in d["rows"]:
+            clocks = [c for x in r["runs"] for c in (x.get("clock_mhz") or [])]
+            clock = f"{min(clocks):.0f}-{max(clocks):.0f}" if clocks else "-"
             lines.append(f"| {r['problem']} | {d.get('guard', 'on')} | {len(r['runs'])} | {_fmt(r['speedup_median'])} "
-                         f"| {pct(r['speedup_spread'])} | {pct(r['ref_spread'])} | {pct(r['candidate_spread'])} |")
+                         f"| {pct(r['speedup_spread'])} | {pct(r['ref_spread'])} | {pct(r['candidate_spread'])} "
+                         f"| {clock} |")
     return "\n".join(lines) + "\n"
 
 

@@ -310,6 +310,7 @@ def test_two_sides_are_timed_in_alternating_blocks_until_both_have_their_runs():
     a, b = time_sides([Side(lambda: order.append("a")), Side(lambda: order.append("b"))], torch.device("cpu"), cfg)
     assert "".join(order) == "aabbaabbaabb"          # blocks of min_runs / rounds = 2, three rounds
     assert a.count == b.count == 6
+    assert a.clock_mhz is None and a.exclusive is None   # GPU facts: none on CPU
 
 
 def test_a_side_that_spends_its_time_budget_stops_the_timing_mid_block():

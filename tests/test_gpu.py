@@ -40,6 +40,8 @@ def test_cuda_solution_is_correct_with_a_speedup(solution_results, name):
     assert r.status == Status.CORRECT, r.feedback
     assert r.speedup is not None and r.speedup > 0 and r.device.startswith("NVIDIA")
     assert r.timing["candidate"].timer == "cuda_event"
+    lo, hi = r.timing["candidate"].clock_mhz          # the SM clock when the timed runs began and ended
+    assert 300 < lo < 4000 and 300 < hi < 4000 and r.timing["candidate"].exclusive is True
 
 
 OOB_KERNEL = solution_source("cuda", "relu").replace("y[i] = v < 0.0f ? 0.0f : v;",

@@ -61,6 +61,9 @@ def _measure(problems: list[str], backend: str, device: str, size: str, repeats:
                              "ref_before_ms": before.median_ms if before else None,
                              "interleaved": r.timing["reference"].source == "interleaved",
                              "exclusive": r.timing["candidate"].exclusive,   # no other process's GPU work meanwhile
+                             # SM clock [start, end] of each measurement: the GPU's state moves between processes
+                             "clock_mhz": r.timing["candidate"].clock_mhz,
+                             "ref_before_clock_mhz": before.clock_mhz if before else None,
                              "runs": r.timing["candidate"].count, "ref_runs": r.timing["reference"].count,
                              # within one evaluation: a narrow interval with a wide spread means the runs agree
                              # inside each process and move between processes

@@ -42,6 +42,7 @@ class TimingStats:
     timer: str = "cuda_event"      # cuda_event | perf_counter
     source: str = "measured"       # measured | baseline_cache
     exclusive: bool | None = None  # GPU: no other evaluator process ran GPU work meanwhile (evaluation.gpu_lock)
+    clock_mhz: list[float] | None = None   # GPU: SM clock when the timed runs began and when they ended
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "TimingStats | None":

@@ -1,7 +1,8 @@
 """Timing callables: CUDA events with a device-wide synchronize and an L2 flush before every run, or a monotonic
 clock on CPU; two sides (reference and candidate) timed in alternating blocks, so drift in the machine's state hits
 both alike; adaptive run counts (stop when the relative standard error is small or the time budget is spent); robust
-statistics with a distribution-free 95% confidence interval of the median.
+statistics with a distribution-free 95% confidence interval of the median; on a GPU, the SM clock when the timed
+runs began and ended.
 
 GPU-side: torch and the standard library only.
 """
@@ -16,6 +17,27 @@ import torch
 
 from trace_kernelbench.evaluation.request import TimingConfig
 from trace_kernelbench.evaluation.result import TimingStats
+
+
+CLOCK_PROBE_CYCLES = 500_000     # ~0.25 ms at 2 GHz
+
+
+def sm_clock_mhz(device: torch.device) -> float | None:
+    """The GPU's current SM clock: a kernel that spins for a known number of clock cycles (`torch.cuda._sleep`),
+    timed with CUDA events. None on CPU or where torch lacks that kernel. Recorded with every GPU timing: a speedup
+    whose sides differ in boundness moves with the clock, so two runs are comparable only at the same clock."""
+    if device.type != "cuda" or not hasattr(torch.cuda, "_sleep"):
+        return None
+    try:
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        torch.cuda._sleep(CLOCK_PROBE_CYCLES)
+        end.record()
+        end.synchronize()
+        ms = start.elapsed_time(end)
+    except Exception:  # noqa: BLE001 - a missing fact, never a failed timing
+        return None
+    return round(CLOCK_PROBE_CYCLES / (ms * 1e3), 1) if ms > 0 else None
 
 
 def summarize(samples_ms: list[float], timer: str) -> TimingStats:
@@ -104,6 +126,7 @@ def time_sides(sides: list[Side], device: torch.device, cfg: TimingConfig) -> li
     flush = L2Flusher(device) if cuda else None
     for side in sides:
         _warm_up(side, device, cfg)
+    clock_start = sm_clock_mhz(device)
     block = max(1, math.ceil(cfg.min_runs / max(1, cfg.rounds)))
 
     def out_of_time(s: Side) -> bool:
@@ -120,7 +143,12 @@ def time_sides(sides: list[Side], device: torch.device, cfg: TimingConfig) -> li
         if all(len(s.samples) >= cfg.min_runs and _rse(s.samples) <= cfg.target_rse for s in sides):
             break
     timer = "cuda_event" if cuda else "perf_counter"
-    return [summarize(s.samples, timer) for s in sides]
+    stats = [summarize(s.samples, timer) for s in sides]
+    if cuda:
+        clocks = [clock_start, sm_clock_mhz(device)]
+        for st in stats:
+            st.clock_mhz = None if None in clocks else clocks
+    return stats
 
 
 def time_callable(fn: Callable[[], object], device: torch.device, cfg: TimingConfig,
