@@ -50,7 +50,9 @@ class GpuLock:
                 return None      # no writable lock directory: measure unprotected, never fail an evaluation
         return self._fd
 
-    def _set(self, mode: int) -> bool:
+    def _set(self, mode: int, wait_s: float | None = None) -> bool:
+        """Hold the lock in `mode`, waiting at most `wait_s` (default: the wait limit)."""
+        wait_s = self.wait_limit_s if wait_s is None else wait_s
         fd = self._open()
         if fd is None:
             return False
@@ -68,7 +70,7 @@ class GpuLock:
                     self.mode = mode
                     return True
                 except BlockingIOError:
-                    if time.monotonic() - t0 >= self.wait_limit_s:
+                    if time.monotonic() - t0 >= wait_s:
                         # flock converts by releasing first: a failed conversion holds nothing
                         self.mode = fcntl.LOCK_UN
                         return False
@@ -84,7 +86,8 @@ class GpuLock:
             yield self
         finally:
             if self.mode != before:
-                self._set(before)
+                # after a wait that ran out, one try: the work already waited its limit once
+                self._set(before, None if self.acquired else 0.0)
 
     def shared(self):
         """GPU work that may overlap other GPU work but not a measurement."""
