@@ -66,7 +66,7 @@ class TimingChecksMixin:
             work = list(work)
             pools = [list(pristine), list(other_inputs)]
             snapshot = clone_tree(work)      # checked calls' inputs are copied here: timed calls allocate nothing new
-        state = {"out": None, "clones": None, "calls": 0, "pool": 0, "before": 0, "nokernel": 0, "checks": 0,
+        state = {"out": None, "sampled": False, "calls": 0, "pool": 0, "before": 0, "nokernel": 0, "checks": 0,
                  "warmup": warmup_runs, "settled": True, "reference_ran": False}
 
         def check(inputs, what: str):
@@ -86,10 +86,10 @@ class TimingChecksMixin:
             t0, s0 = perf(), self.seconds
             if self._own_counter[0] == state["before"]:
                 state["nokernel"] += 1
-            if state["clones"] is not None and state["out"] is not None:
+            if state["sampled"] and state["out"] is not None:
                 with self.timer("timed_checks"):
-                    check(state["clones"], f"timed call {state['calls']}")
-            state["clones"], state["out"], state["settled"] = None, None, True
+                    check(snapshot, f"timed call {state['calls']}")
+            state["sampled"], state["out"], state["settled"] = False, None, True
             self.spent("timed_calls", t0, s0)
 
         def before_reference():
@@ -110,7 +110,7 @@ class TimingChecksMixin:
             first = state["calls"] == state["warmup"]
             if state["checks"] < MAX_TIMED_CHECKS and (first or self._rng.random() < CHECK_FRACTION):
                 copy_tree_into(snapshot, work)
-                state["clones"] = snapshot
+                state["sampled"] = True          # its inputs are in `snapshot`
                 state["checks"] += 1
             state["before"] = self._own_counter[0]
             self.spent("timed_calls", t0, s0)
@@ -122,7 +122,7 @@ class TimingChecksMixin:
 
         def finish():
             t0, s0 = perf(), self.seconds
-            if not state["settled"] and state["clones"] is None and state["out"] is not None:
+            if not state["settled"] and not state["sampled"] and state["out"] is not None:
                 copy_tree_into(snapshot, work)                  # the last call's inputs are still `work`
                 check(snapshot, "last timed call")
             settle()
