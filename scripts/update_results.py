@@ -120,9 +120,11 @@ def render_repro(out: Path) -> str | None:
     if not docs:
         return None
     lines = ["The same kernel evaluated repeatedly, each time in a fresh worker with the reference re-timed; spread = "
-             "(max - min) / min; SM clock: lowest and highest seen while the candidates were timed.", "",
-             "| problem | guard | repeats | speedup (median) | speedup spread | reference spread | candidate spread "
-             "| SM clock MHz |", "|---|---|---|---|---|---|---|---|"]
+             "(max - min) / min; SM clock: lowest and highest seen while the candidates were timed; timed again: "
+             "repeats whose interleaved reference drifted more than 5% from the one timed before the candidate "
+             "loaded, so the pair was timed again (fallback: all attempts drifted, the earlier reference was used).",
+             "", "| problem | guard | repeats | speedup (median) | speedup spread | reference spread | candidate spread "
+             "| SM clock MHz | timed again | fallback |", "|---|---|---|---|---|---|---|---|---|---|"]
     pct = lambda x: "-" if x is None else f"{100 * x:.2f}%"  # noqa: E731
     for d in docs:
         for r in d["rows"]:
@@ -130,7 +132,8 @@ def render_repro(out: Path) -> str | None:
             clock = f"{min(clocks):.0f}-{max(clocks):.0f}" if clocks else "-"
             lines.append(f"| {r['problem']} | {d.get('guard', 'on')} | {len(r['runs'])} | {_fmt(r['speedup_median'])} "
                          f"| {pct(r['speedup_spread'])} | {pct(r['ref_spread'])} | {pct(r['candidate_spread'])} "
-                         f"| {clock} |")
+                         f"| {clock} | {sum((x.get('attempts') or 1) > 1 for x in r['runs'])} "
+                         f"| {sum(not x.get('interleaved', True) for x in r['runs'])} |")
     return "\n".join(lines) + "\n"
 
 

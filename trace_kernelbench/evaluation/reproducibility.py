@@ -60,6 +60,7 @@ def _measure(problems: list[str], backend: str, device: str, size: str, repeats:
                              "ref_source": before.source if before else None,
                              "ref_before_ms": before.median_ms if before else None,
                              "interleaved": r.timing["reference"].source == "interleaved",
+                             "attempts": r.timing["candidate"].attempts,    # timed again after a drifted reference
                              "exclusive": r.timing["candidate"].exclusive,   # no other process's GPU work meanwhile
                              # SM clock [start, end] of each measurement: the GPU's state moves between processes
                              "clock_mhz": r.timing["candidate"].clock_mhz,

@@ -43,6 +43,7 @@ class TimingStats:
     source: str = "measured"       # measured | baseline_cache
     exclusive: bool | None = None  # GPU: no other evaluator process ran GPU work meanwhile (evaluation.gpu_lock)
     clock_mhz: list[float] | None = None   # GPU: SM clock when the timed runs began and when they ended
+    attempts: int = 1              # timed again when the interleaved reference drifted (timing.time_against_reference)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "TimingStats | None":

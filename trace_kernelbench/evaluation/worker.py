@@ -31,7 +31,8 @@ from trace_kernelbench.evaluation.loading import load_module, load_problem_modul
 from trace_kernelbench.evaluation.protocol import write_message
 from trace_kernelbench.evaluation.request import EvalRequest, TimingConfig
 from trace_kernelbench.evaluation.result import TimingStats
-from trace_kernelbench.evaluation.timing import Side, time_callable, time_sides
+from trace_kernelbench.evaluation.timing import (Side, choose_reference, time_against_reference, time_callable,
+                                                 time_sides)
 from trace_kernelbench.guard.integrity import Signer
 from trace_kernelbench.guard.runtime import RuntimeGuard, aliases, tensor_bytes
 from trace_kernelbench.guard.runtime.launches import triton_launchers
@@ -232,22 +233,6 @@ def reference_timing(req, ref_model, inputs, device, dtype, device_name) -> Timi
     return stats
 
 
-REFERENCE_DRIFT_TOLERANCE = 0.05
-
-
-def choose_reference(before: TimingStats, interleaved: TimingStats | None) -> TimingStats:
-    """The reference timing a speedup divides by: the one interleaved with the candidate (same period, same drift:
-    the reproducible ratio) unless it is more than REFERENCE_DRIFT_TOLERANCE slower than the measurement taken before
-    any candidate code existed; then that one. Code in the process can only slow the reference down (never speed up
-    a trusted model), so a candidate gains at most the tolerance by disturbing it."""
-    if interleaved is None:
-        return before
-    if interleaved.median_ms > before.median_ms * (1 + REFERENCE_DRIFT_TOLERANCE):
-        return before
-    interleaved.source = "interleaved"
-    return interleaved
-
-
 def set_precision_flags(precision: str) -> None:
     if precision == "fp32":
         torch.backends.cuda.matmul.allow_tf32 = False
@@ -415,25 +400,28 @@ def evaluate_job(job: dict, ch: Channel) -> None:
                         other = fresh_inputs(secrets.randbelow(2**31 - 1))
                     hooks = guard.timing_hooks(model_new, args, trials[0][0], other, run_reference, compare,
                                                lambda: sync(device), req.timing.warmup_runs)
-                    cand_side, timed_inputs = Side(hooks.fn, hooks.before_each), hooks.work
+                    cand_fn, cand_before, timed_inputs = hooks.fn, hooks.before_each, hooks.work
                     before_ref = hooks.before_reference
                 else:
-                    cand_side, timed_inputs = Side(lambda: model_new(*args)), args
+                    cand_fn, cand_before, timed_inputs = (lambda: model_new(*args)), None, args
                 # The reference reads the very buffers the candidate reads, and the candidate's last output is
                 # released before the reference runs: a memory-bound kernel's speed depends on where its buffers
                 # lie by a few percent. Each round is reference block, then candidate block. The compile baseline
                 # is not re-compiled here: its speedup uses the measurement taken before the candidate was loaded.
-                ref_side = Side(lambda: ref_model(*timed_inputs), before_ref) if req.baseline == "eager" else None
+                interleave = req.baseline == "eager"
+
+                def sides() -> list[Side]:
+                    ref = [Side(lambda: ref_model(*timed_inputs), before_ref)] if interleave else []
+                    return ref + [Side(cand_fn, cand_before)]
                 with lock.exclusive():
-                    timed = measured(time_sides(([ref_side] if ref_side else []) + [cand_side], device, req.timing),
-                                     lock, device)
+                    timed = measured(time_against_reference(sides, device, req.timing, ref_stats), lock, device)
                 if guard.enabled:
                     hooks.finish()
         except BaseException as e:  # noqa: BLE001
             out.update(status="runtime_error", correct=False, error=f"during timing: {candidate_traceback(e)}")
             return ch.finish(out)
         stats = timed[-1]
-        ref_stats = choose_reference(ref_stats, timed[0] if ref_side else None)
+        ref_stats = choose_reference(ref_stats, timed[0] if interleave else None)
         out["timing"].update(candidate=stats.__dict__, reference=ref_stats.__dict__)
         out["ref_runtime_ms"] = ref_stats.median_ms
         out["runtime_ms"] = stats.median_ms
