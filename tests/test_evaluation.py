@@ -74,6 +74,7 @@ def test_correct_python_candidate_gets_timing_and_speedup(evaluator):
     assert r.device == "cpu" and r.versions["torch"] == torch.__version__
     assert r.source_sha256 and r.problem_id == "embedded/relu"
     assert {"reference", "correctness", "timing"} <= set(r.wall_s)
+    assert 0 <= r.wall_s["worker_exit"] < r.wall_s["total"]    # the finished worker's teardown, measured apart
 
 
 def test_wrong_result_is_incorrect_with_diffs_in_feedback(evaluator):

@@ -220,6 +220,7 @@ class Evaluation:
                                    self.guard_report, self._auth_key, req.guard_policy)
 
     def _from_run(self, outcome: JobOutcome) -> EvalResult:
+        self.wall["worker_exit"] = round(outcome.exit_s, 4)
         if outcome.died:
             if outcome.ended_from_outside:
                 return self.infra(f"the evaluation worker ended in stage '{outcome.stage}' for a reason outside "

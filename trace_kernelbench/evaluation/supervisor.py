@@ -39,6 +39,7 @@ class JobOutcome:
     log_tail: str = ""
     stages_seen: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    exit_s: float = 0.0                # from the job's end until the worker process was gone (CUDA teardown)
 
     @property
     def in_candidate_code(self) -> bool:
@@ -216,7 +217,9 @@ class WorkerProcess:
         outcome.wall_s = time.monotonic() - t0
         if outcome.died:
             outcome.log_tail = (outcome.log_tail + "\n" + self.log_tail()).strip()
+        t1 = time.monotonic()
         self.close()
+        outcome.exit_s = time.monotonic() - t1
         return outcome
 
     # -- lifecycle
