@@ -163,6 +163,23 @@ class ModelNew(nn.Module):
     assert "decoy_kernel" in decide(analyze_source(decoy).findings, "kernelbench").flags
 
 
+def test_static_gate_reuses_the_analysis_of_a_source_it_has_seen():
+    """An optimizer resubmitting a kernel gets the same verdict without a second analysis, and nothing a caller does to
+    one report reaches the next."""
+    from trace_kernelbench.guard import gate
+    from trace_kernelbench.solutions import solution_request
+    req = solution_request("cpp", "relu", device="cpu", size="small")
+    gate._analysis.cache_clear()
+    first, verdict = gate.static_gate(req, "cpp")
+    assert verdict is None and gate._analysis.cache_info().misses == 1
+    first.facts["kernels_reached"].append("tampered")
+    second, _ = gate.static_gate(req, "cpp")
+    assert gate._analysis.cache_info().hits == 1 and "tampered" not in second.facts["kernels_reached"]
+    assert second.facts == analyze_source(req.candidate_source, req.precision, req.problem_source, "cpp").facts
+    other, _ = gate.static_gate(solution_request("cpp", "softmax", device="cpu", size="small"), "cpp")
+    assert gate._analysis.cache_info().misses == 2 and other.facts != second.facts
+
+
 def test_static_precision_rules_follow_the_problem_precision():
     src = '''
 import torch, torch.nn as nn, triton, triton.language as tl
@@ -210,7 +227,7 @@ def test_runtime_defences_without_static_rules(evaluator, entry):
     expected = entry["off"]
     assert r.status.value in expected["status"], (r.status, r.flags, r.error)
     seen_at_runtime = {f["flag"] for f in r.guard["all_findings"] if f["source"] in ("runtime", "channel")}
-    if expected["flags"]:
+    if expected["flags"] and r.status.value == "correct":   # failing correctness already denies the reward
         assert set(expected["flags"]) & seen_at_runtime, (r.flags, r.error, r.guard["all_findings"])
     if entry["flag"]:
         assert entry["flag"] in r.flags           # static findings are still recorded under off

@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import os
 
 from trace_kernelbench.guard import integrity
@@ -43,15 +45,22 @@ def _result_cls():
     return EvalResult, Status
 
 
+@functools.lru_cache(maxsize=256)
+def _analysis(source: str, precision: str, problem_source: str | None, backend: str):
+    """The static analysis is a pure function of its inputs: a source evaluated again (an optimizer resubmitting a
+    kernel, repeated measurements) reuses it. Callers get a copy; failures are not cached."""
+    from trace_kernelbench.guard.static import analyze_source
+    return analyze_source(source, precision, problem_source, backend)
+
+
 def static_gate(req, backend: str):
     """(report, early_result): `early_result` is a rejected EvalResult when the static findings alone reject the
     candidate under the request's policy, else None. `report` is None when the guard is bypassed."""
     if bypassed():
         return None, None
-    from trace_kernelbench.guard.static import analyze_source
     policy = req.guard_policy
     try:
-        report = analyze_source(req.candidate_source, req.precision, req.problem_source, backend)
+        report = copy.deepcopy(_analysis(req.candidate_source, req.precision, req.problem_source, backend))
     except SyntaxError:
         return None, None           # precheck already reported it
     except Exception as e:  # noqa: BLE001 - fail closed: code the analysis cannot read is not trusted

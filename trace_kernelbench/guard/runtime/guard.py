@@ -8,7 +8,7 @@ import torch
 
 from trace_kernelbench.guard.runtime.launches import LaunchCountingMixin
 from trace_kernelbench.guard.runtime.output_checks import OutputChecksMixin
-from trace_kernelbench.guard.runtime.process_state import ProcessStateMixin, Restore
+from trace_kernelbench.guard.runtime.process_state import ProcessStateMixin, Watched
 from trace_kernelbench.guard.runtime.timing_checks import TimingChecksMixin
 from trace_kernelbench.guard.runtime.trusted import perf
 
@@ -34,7 +34,7 @@ class RuntimeGuard(ProcessStateMixin, LaunchCountingMixin, OutputChecksMixin, Ti
         self.triton_launches: dict[str, int] = {}
         self._own_counter = [0]                 # launches of the candidate's own kernels (ext own + triton)
         self._lib_counter = [0]
-        self._snap: list[Restore] = []
+        self._snap: list[Watched] = []
         self._flags0: dict = {}
         self._env0: dict = {}
         self._threads0: set[int] = set()

@@ -107,6 +107,7 @@ class OutputChecksMixin:
                 out, prof = call_candidate(inputs), None
                 snap = self._snapshot_output(out)     # on the current stream, before any synchronize
             t1, s1 = perf(), self.seconds
+            returned = t1                             # the output was snapshotted no later than this
             sync()
             self.observe(before)
             if prof is not None:
@@ -120,7 +121,7 @@ class OutputChecksMixin:
             if snap is not out:
                 cmp = compare(ref_out, snap)
                 if not cmp.ok or i == 0:      # late writes: looked for once, and whenever the snapshot is wrong
-                    late = self._late_writes(out, snap, sync)
+                    late = self._late_writes(out, snap, sync, returned)
                     if late:
                         self.add("output_written_after_return", late)
                 if not cmp.ok:
@@ -132,8 +133,13 @@ class OutputChecksMixin:
         if not self.cuda:
             self.cpu_share(self.forward_seconds)
 
-    def _late_writes(self, out, snap, sync) -> str | None:
-        sleep(LATE_WRITE_WAIT_S)
+    def _late_writes(self, out, snap, sync, returned: float) -> str | None:
+        """Has the output changed since its snapshot at `returned` (a perf() time)? Compared once at least
+        LATE_WRITE_WAIT_S has passed: the checks since the return (the reference run, the output checks) count
+        towards that wait, and only the rest is slept."""
+        left = LATE_WRITE_WAIT_S - (perf() - returned)
+        if left > 0:
+            sleep(left)
         sync()
         for i, (o, s) in enumerate(zip(flatten_outputs(out), flatten_outputs(snap))):
             if isinstance(o, torch.Tensor) and isinstance(s, torch.Tensor) and not bitwise_equal(o, s):
@@ -147,12 +153,16 @@ class OutputChecksMixin:
         return out           # a subclass is reported, never touched
 
     def _run_profiled(self, call_candidate, inputs, sync):
+        t0, s0 = perf(), self.seconds        # starting and stopping the session is guard work; the call is not
         try:
             from torch.profiler import ProfilerActivity, profile
             prof = profile(activities=[ProfilerActivity.CUDA])
             prof.__enter__()
         except Exception as e:  # noqa: BLE001 - the profiler is optional evidence
             self.facts["profiler"] = f"unavailable: {type(e).__name__}: {str(e)[:80]}"
+            prof = None
+        self.spent("profiler", t0, s0)
+        if prof is None:
             out = call_candidate(inputs)
             return out, self._snapshot_output(out), None
         try:
@@ -160,7 +170,9 @@ class OutputChecksMixin:
             snap = self._snapshot_output(out)
             sync()
         finally:
+            t0, s0 = perf(), self.seconds
             prof.__exit__(None, None, None)
+            self.spent("profiler", t0, s0)
         return out, snap, prof
 
     def _kernel_share(self, prof) -> None:

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import types
+from itertools import repeat
 
 import torch
 
@@ -28,14 +29,54 @@ PRECISION_FLAGS = ("cuda.matmul.allow_tf32", "cudnn.allow_tf32", "float32_matmul
                    "cuda.matmul.allow_bf16_reduced_precision_reduction")
 
 
-class Restore:
-    """Where a snapshotted object lives, so a replaced one can be put back."""
+class Watched:
+    """Names of one namespace (a module's or a class's dict, or sys.modules) and the objects they held at the
+    snapshot. `changed()` compares them all at C speed (object ids of live snapshotted objects are unique); only a
+    namespace that changed is walked name by name, reported and put back."""
 
-    __slots__ = ("owner", "name", "value", "label", "kind")
+    __slots__ = ("owner", "kind", "label", "names", "values", "ids", "nkeys")
 
-    def __init__(self, owner, name, value, label, kind):
-        self.owner, self.name, self.value, self.label, self.kind = owner, name, value, label, kind
+    def __init__(self, owner, kind: str, label: str, items: list[tuple[str, object]]):
+        self.owner, self.kind, self.label = owner, kind, label      # kind: "module" | "class" | "mapping"
+        self.names = tuple(k for k, _ in items)
+        self.values = tuple(v for _, v in items)
+        self.ids = list(map(id, self.values))
+        self.nkeys = len(self._dict())
 
+    def _dict(self):
+        return self.owner if self.kind == "mapping" else vars(self.owner)
+
+    def changed(self) -> bool:
+        d = self._dict()
+        return (list(map(id, map(d.get, self.names, repeat(_MISSING, len(self.names))))) != self.ids
+                or (self.kind == "class" and len(d) != self.nkeys))
+
+    def restore(self) -> list[str]:
+        """Put back every replaced or deleted name (and remove names added to a class); returns what changed."""
+        d = self._dict()
+        changed = []
+        for name, value in zip(self.names, self.values):
+            if d.get(name, _MISSING) is not value:
+                changed.append(f"{self.label}[{name!r}]" if self.kind == "mapping" else f"{self.label}.{name}")
+                try:
+                    if self.kind == "class":
+                        type.__setattr__(self.owner, name, value)
+                    else:
+                        d[name] = value
+                except (TypeError, AttributeError):
+                    pass
+        if self.kind == "class":
+            known = set(self.names)
+            for k in sorted(k for k in list(d) if k not in known):
+                if k.startswith("_abc_") or k == "__slotnames__":
+                    continue          # caches Python itself adds to classes
+                changed.append(f"{self.label}.{k} (added)")
+                try:
+                    type.__delattr__(self.owner, k)
+                except (TypeError, AttributeError):
+                    pass
+            self.nkeys = len(d)
+        return changed
 
 
 class ProcessStateMixin:
@@ -76,17 +117,16 @@ class ProcessStateMixin:
         if not self.enabled:
             return
         with self.timer("snapshot"):
-            snap: list[Restore] = []
+            snap: list[Watched] = []
             seen_mods: set[int] = set()
             extra = [m for m in extra_modules if isinstance(m, types.ModuleType)]
             for m in self._trusted_modules() + extra + ([reference_module] if reference_module is not None else []):
                 if id(m) in seen_mods:
                     continue
                 seen_mods.add(id(m))
-                d = vars(m)
-                for k, v in list(d.items()):
-                    if callable(v) or isinstance(v, (type, types.ModuleType)):
-                        snap.append(Restore(m, k, v, f"{m.__name__}.{k}", "module"))
+                items = [(k, v) for k, v in list(vars(m).items())
+                         if callable(v) or isinstance(v, (type, types.ModuleType))]
+                snap.append(Watched(m, "module", m.__name__, items))
             seen_cls: set[int] = set()
             classes = self._trusted_classes() + list(self._extra_classes)
             for m in extra:
@@ -97,13 +137,11 @@ class ProcessStateMixin:
                 if id(c) in seen_cls:
                     continue
                 seen_cls.add(id(c))
-                for k, v in list(vars(c).items()):
-                    snap.append(Restore(c, k, v, f"{getattr(c, '__qualname__', c)}.{k}", "class"))
-                snap.append(Restore(c, None, frozenset(vars(c)), f"{getattr(c, '__qualname__', c)}", "keys"))
-            for name in list(sys.modules):
-                if name.startswith(("trace_kernelbench.evaluation", "trace_kernelbench.guard")) or name in (
-                        "torch", "time", "os", "json"):
-                    snap.append(Restore(sys.modules, name, sys.modules[name], f"sys.modules[{name!r}]", "mapping"))
+                snap.append(Watched(c, "class", str(getattr(c, "__qualname__", c)), list(vars(c).items())))
+            snap.append(Watched(sys.modules, "mapping", "sys.modules",
+                                [(name, m) for name, m in list(sys.modules.items())
+                                 if name.startswith(("trace_kernelbench.evaluation", "trace_kernelbench.guard"))
+                                 or name in ("torch", "time", "os", "json")]))
             self._snap = snap
             self._flags0 = self.precision_flags()
             self._env0 = dict(os.environ)
@@ -186,35 +224,9 @@ class ProcessStateMixin:
         before = self.flagged()
         with self.timer("verify"):
             changed: list[str] = []
-            for r in self._snap:
-                if r.kind == "keys":
-                    now = frozenset(vars(r.owner))
-                    extra = sorted(k for k in now - r.value if not k.startswith("_abc_") and k != "__slotnames__")
-                    if extra:
-                        changed.append(f"{r.label}.{extra[0]} (added)")
-                        for k in extra:
-                            try:
-                                type.__delattr__(r.owner, k)
-                            except (TypeError, AttributeError):
-                                pass
-                    continue
-                if r.kind == "mapping":
-                    cur = r.owner.get(r.name)
-                    if cur is not r.value:
-                        changed.append(r.label)
-                        r.owner[r.name] = r.value
-                    continue
-                d = vars(r.owner)
-                cur = d.get(r.name, _MISSING)
-                if cur is not r.value:
-                    changed.append(r.label)
-                    try:
-                        if r.kind == "module":
-                            d[r.name] = r.value
-                        else:
-                            type.__setattr__(r.owner, r.name, r.value)
-                    except (TypeError, AttributeError):
-                        pass
+            for w in self._snap:
+                if w.changed():
+                    changed += w.restore()
             trace = (sys.gettrace(), sys.getprofile(), getattr(threading, "gettrace", lambda: None)(),
                      getattr(threading, "getprofile", lambda: None)())
             if trace != self._trace0:
