@@ -180,6 +180,30 @@ def test_static_gate_reuses_the_analysis_of_a_source_it_has_seen():
     assert gate._analysis.cache_info().misses == 2 and other.facts != second.facts
 
 
+def test_the_snapshot_built_while_the_worker_idled_is_rebuilt_where_the_evaluator_changed_something():
+    """The worker snapshots trusted code before its job arrives; the job's own snapshot re-checks every namespace and
+    rebuilds the changed ones, so the evaluator's changes in between are never a candidate's tampering, and a change
+    after the job's snapshot still is (and is put back)."""
+    import sys
+    import types
+    import torch
+    from trace_kernelbench.guard.runtime import RuntimeGuard
+    from trace_kernelbench.guard.runtime.process_state import prebuild_snapshot
+    mod = types.ModuleType("trace_kernelbench.guard._idle_probe")
+    mod.f = lambda: 1
+    sys.modules[mod.__name__] = mod
+    try:
+        prebuild_snapshot()
+        mod.f = lambda: 2                      # the evaluator's own doing, between the idle snapshot and the job's
+        g = RuntimeGuard(None, torch.device("cpu"))
+        g.snapshot()
+        assert g.verify("load") == []
+        mod.f = lambda: 3                      # after the job's snapshot: tampering
+        assert g.verify("run") == ["patched_function"] and mod.f() == 2
+    finally:
+        del sys.modules[mod.__name__]
+
+
 def test_static_precision_rules_follow_the_problem_precision():
     src = '''
 import torch, torch.nn as nn, triton, triton.language as tl
