@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GPU validation in one go, for a CUDA machine (the lent H200, or any CUDA box with torch + numpy):
-#   bash scripts/gpu_validate.sh [STEP ...]     steps: env tests solutions bench guard quickstart audit repro
+#   bash scripts/gpu_validate.sh [STEP ...]     steps: env tests solutions bench guard overhead quickstart audit repro
 #                                                (default: all but repro)
 #   bash scripts/gpu_validate.sh env solutions,quickstart tests,guard
 #       an argument with commas is a lane: lanes run side by side, lane i pinned to GPU i and to its share of the
@@ -19,8 +19,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
-steps=${*:-env tests solutions bench guard quickstart audit}
-KNOWN=" env tests solutions bench guard quickstart audit repro "
+steps=${*:-env tests solutions bench guard overhead quickstart audit}
+KNOWN=" env tests solutions bench guard overhead quickstart audit repro "
 for s in ${steps//,/ }; do
   [[ $KNOWN == *" $s "* ]] || { echo "gpu_validate.sh: unknown step '$s' (steps:$KNOWN)" >&2; exit 2; }
 done
@@ -47,8 +47,8 @@ for s in "$@"; do
     tests) step tests bash -c "python3 -m pytest tests/test_gpu.py -q -p no:cacheprovider \${PYTEST_K:+-k \"\$PYTEST_K\"} 2>&1 | tee '$OUT/gpu_tests.log' | tail -15; exit \${PIPESTATUS[0]}" ;;
     solutions) step solutions python3 scripts/solution_results.py --out "$OUT/solutions.json" ;;
     bench) step bench bash -c "python3 -m trace_kernelbench.cli.main bench --json > '$OUT/bench.json' 2> '$OUT/bench.err'; rc=\$?; tail -25 '$OUT/bench.err'; exit \$rc" ;;
-    guard) step guard bash -c "python3 -m pytest tests/test_guard.py -m gpu -q -p no:cacheprovider \${PYTEST_K:+-k \"\$PYTEST_K\"} 2>&1 | tee '$OUT/guard.log' | tail -15;
-          python3 -m trace_kernelbench.guard.overhead --device cuda --size full --backend cuda relu softmax matmul_square --rounds 5 > '$OUT/overhead.json' 2>> '$OUT/guard.log'" ;;
+    guard) step guard bash -c "python3 -m pytest tests/test_guard.py -m gpu -q -p no:cacheprovider \${PYTEST_K:+-k \"\$PYTEST_K\"} 2>&1 | tee '$OUT/guard.log' | tail -15; exit \${PIPESTATUS[0]}" ;;
+    overhead) step overhead bash -c "python3 -m trace_kernelbench.guard.overhead --device cuda --size full --backend cuda relu softmax matmul_square --rounds 5 > '$OUT/overhead.json' 2> '$OUT/overhead.err'; rc=\$?; tail -5 '$OUT/overhead.err'; exit \$rc" ;;
     repro) step repro bash -c "R='python3 -m trace_kernelbench.evaluation.reproducibility --device cuda --size full relu softmax matmul_square --repeats ${REPRO_REPEATS:-6}';
           \$R > '$OUT/repro.json' 2> '$OUT/repro.err' && if [ '${REPRO_GUARD_OFF:-1}' = 1 ]; then
           \$R --guard off > '$OUT/repro_noguard.json' 2>> '$OUT/repro.err'; fi; rc=\$?; tail -5 '$OUT/repro.err'; exit \$rc" ;;
