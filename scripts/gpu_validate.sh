@@ -7,7 +7,7 @@
 #       cores (a 2-GPU machine does two lanes at once); plain steps run one after the other, with every GPU.
 # STEP_TIMEOUT (seconds, default 540) caps each step, so one slow step cannot cost the files of the others;
 # REPRO_REPEATS (default 6): fresh evaluations per problem in the repro step (guard on, then off unless
-# REPRO_GUARD_OFF=0);
+# REPRO_GUARD_OFF=0); OVERHEAD_ROUNDS (default 5): rounds of the overhead step;
 # a lane of one step is written with a trailing comma (env repro, guard,).
 # PYTEST_K, when set, is passed to pytest's -k in the tests and guard steps (to re-run a subset);
 # BUNDLE=1 packs everything into $OUT/gpu-out.tgz (a device call brings back only a few files).
@@ -48,7 +48,7 @@ for s in "$@"; do
     solutions) step solutions python3 scripts/solution_results.py --out "$OUT/solutions.json" ;;
     bench) step bench bash -c "python3 -m trace_kernelbench.cli.main bench --json > '$OUT/bench.json' 2> '$OUT/bench.err'; rc=\$?; tail -25 '$OUT/bench.err'; exit \$rc" ;;
     guard) step guard bash -c "python3 -m pytest tests/test_guard.py -m gpu -q -p no:cacheprovider \${PYTEST_K:+-k \"\$PYTEST_K\"} 2>&1 | tee '$OUT/guard.log' | tail -15; exit \${PIPESTATUS[0]}" ;;
-    overhead) step overhead bash -c "python3 -m trace_kernelbench.guard.overhead --device cuda --size full --backend cuda relu softmax matmul_square --rounds 5 > '$OUT/overhead.json' 2> '$OUT/overhead.err'; rc=\$?; tail -5 '$OUT/overhead.err'; exit \$rc" ;;
+    overhead) step overhead bash -c "python3 -m trace_kernelbench.guard.overhead --device cuda --size full --backend cuda relu softmax matmul_square --rounds ${OVERHEAD_ROUNDS:-5} > '$OUT/overhead.json' 2> '$OUT/overhead.err'; rc=\$?; tail -5 '$OUT/overhead.err'; exit \$rc" ;;
     repro) step repro bash -c "R='python3 -m trace_kernelbench.evaluation.reproducibility --device cuda --size full relu softmax matmul_square --repeats ${REPRO_REPEATS:-6}';
           \$R > '$OUT/repro.json' 2> '$OUT/repro.err' && if [ '${REPRO_GUARD_OFF:-1}' = 1 ]; then
           \$R --guard off > '$OUT/repro_noguard.json' 2>> '$OUT/repro.err'; fi; rc=\$?; tail -5 '$OUT/repro.err'; exit \$rc" ;;

@@ -20,6 +20,7 @@ from trace_kernelbench.evaluation.result import TimingStats
 
 
 CLOCK_PROBE_CYCLES = 500_000     # ~0.25 ms at 2 GHz
+LAUNCH_PAD_CYCLES = 300_000      # ~0.15 ms of GPU spin between the L2 flush and the start event (see _timed_run)
 
 
 def sm_clock_mhz(device: torch.device) -> float | None:
@@ -103,6 +104,12 @@ def _timed_run(side: Side, device: torch.device, flush: L2Flusher | None) -> Non
         side.before_each()
     if flush is not None:
         flush()
+        # The GPU spins while the host launches the call: without it, a host slower than the flush to get the call's
+        # first kernel queued (Python dispatch, a busy CPU) left the GPU idle after the start event, and that idle
+        # time was timed. Seen on the H200 as the same +60-160 us on both sides of whole evaluations while the other
+        # GPU's lane kept the host busy, which moved a 2.7 ms reference against a 7 ms candidate by 4%.
+        if hasattr(torch.cuda, "_sleep"):
+            torch.cuda._sleep(LAUNCH_PAD_CYCLES)
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
         side.fn()
