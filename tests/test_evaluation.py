@@ -343,6 +343,23 @@ def test_the_reference_interleaved_with_the_candidate_is_used_unless_it_slowed_d
     assert choose_reference(before, stats(1.0 + 2 * REFERENCE_DRIFT_TOLERANCE)) is before
 
 
+def test_wait_exit_reaps_an_ended_process_and_gives_up_on_a_live_one():
+    """How the evaluator waits for a finished worker's death (woken by the exit, not by polling): an ended process is
+    reaped, an already reaped one is not waited for again, a live one is given up on after the timeout."""
+    from trace_kernelbench.evaluation.supervisor import wait_exit
+    quick = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert wait_exit(quick, 10.0) and quick.returncode == 0
+    assert wait_exit(quick, 10.0)
+    slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        t0 = time.monotonic()
+        assert not wait_exit(slow, 0.3) and slow.returncode is None
+        assert time.monotonic() - t0 < 5
+    finally:
+        slow.kill()
+        slow.wait()
+
+
 def test_a_period_where_the_interleaved_reference_drifted_is_timed_again():
     """A disturbed period (on the H200: a few seconds of power capping) slows both sides; mixing the undisturbed
     measurement from before with a candidate timed then moved a speedup by 8%. Such a period is measured again, and a

@@ -28,6 +28,29 @@ HELLO_TIMEOUT_S = 180.0
 LOG_TAIL_CHARS = 1500
 
 
+def wait_exit(proc: subprocess.Popen, timeout: float) -> bool:
+    """Wait for `proc` to end, at most `timeout` seconds; True once it is reaped. Woken by the exit itself (a pidfd)
+    where the system has one: Popen.wait's polling sleeps up to 50 ms between looks, which every evaluation paid
+    while its finished worker died."""
+    if proc.poll() is not None:
+        return True                    # already reaped (its pid may belong to another process by now)
+    fd = -1
+    try:
+        fd = os.pidfd_open(proc.pid)
+        ready, _, _ = select.select([fd], [], [], timeout)
+        timeout = 0.5 if ready else 0.0     # it exited: reaping is immediate; else the time is up
+    except (AttributeError, OSError):
+        pass                           # no pidfd here (or the process is already reaped): Popen's own wait
+    finally:
+        if fd >= 0:
+            os.close(fd)
+    try:
+        proc.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
 @dataclass
 class JobOutcome:
     """What came back from one job: the worker's result, or how and where it died."""
@@ -245,10 +268,7 @@ class WorkerProcess:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 self.proc.kill()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
+            wait_exit(self.proc, 10.0)
 
     def close(self) -> None:
         for attr in ("_job_w", "_res_r"):
