@@ -93,9 +93,7 @@ def watch(owner, kind: str, label: str, items) -> Watched:
     w = _PREBUILT.get(id(owner))
     if w is not None and w.owner is owner and w.kind == kind and w.reusable():
         return w
-    w = Watched(owner, kind, label, items())
-    if kind != "mapping":
-        _PREBUILT[id(owner)] = w
+    w = _PREBUILT[id(owner)] = Watched(owner, kind, label, items())
     return w
 
 
@@ -164,7 +162,7 @@ class ProcessStateMixin:
                     continue
                 seen_cls.add(id(c))
                 snap.append(watch(c, "class", str(getattr(c, "__qualname__", c)), lambda c=c: list(vars(c).items())))
-            snap.append(watch(sys.modules, "mapping", "sys.modules", lambda: [
+            snap.append(Watched(sys.modules, "mapping", "sys.modules", [   # changes with every import: built anew
                 (name, m) for name, m in list(sys.modules.items())
                 if name.startswith(("trace_kernelbench.evaluation", "trace_kernelbench.guard"))
                 or name in ("torch", "time", "os", "json")]))
