@@ -106,8 +106,8 @@ def _timed_run(side: Side, device: torch.device, flush: L2Flusher | None) -> Non
         flush()
         # The GPU spins while the host launches the call: without it, a host slower than the flush to get the call's
         # first kernel queued (Python dispatch, a busy CPU) left the GPU idle after the start event, and that idle
-        # time was timed. Seen on the H200 as the same +60-160 us on both sides of whole evaluations while the other
-        # GPU's lane kept the host busy, which moved a 2.7 ms reference against a 7 ms candidate by 4%.
+        # time was timed. Seen on the H200 as about the same +0.06-0.19 ms on both sides of whole evaluations while
+        # the other GPU's lane kept the host busy, which moved a 2.7 ms reference against a 7 ms candidate by 4%.
         if hasattr(torch.cuda, "_sleep"):
             torch.cuda._sleep(LAUNCH_PAD_CYCLES)
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
